@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const msList = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'a comma-separated list of milliseconds')
+  .transform((value) => value.split(',').map(Number));
+
+/**
+ * Every setting of every process. Defaults reach PostgreSQL and Redis on
+ * 127.0.0.1 at their standard ports, so a machine that runs both needs none.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+  MAX_BODY_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(30_000),
+  LONG_POLL_MAX_SECONDS: int(0, 30).default(30),
+
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/fintech_core'),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('fc'),
+
+  PARTITIONS: int(1, 1024).default(16),
+  APPLY_BATCH_SIZE: int(1, 1000).default(100),
+  JOB_ATTEMPTS: int(1, 1000).default(25),
+  JOB_BACKOFF_MS: int(1, 600_000).default(500),
+
+  SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(5_000),
+  SWEEPER_PENDING_AFTER_MS: int(0, 86_400_000).default(30_000),
+
+  IDEMPOTENCY_TTL_HOURS: int(1, 24 * 365).default(24),
+  IDEMPOTENCY_LOCK_MS: int(100, 600_000).default(10_000),
+
+  WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(15_000),
+  WEBHOOK_RETRY_SCHEDULE_MS: msList.default([
+    0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000,
+    86_400_000,
+  ]),
+  WEBHOOK_DISABLE_AFTER_MS: int(0, 365 * 86_400_000).default(5 * 86_400_000),
+  WEBHOOK_SECRET_OVERLAP_MS: int(0, 30 * 86_400_000).default(86_400_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/**
+ * Reads the configuration once from the environment given (the process's by
+ * default). A bad value throws an error naming every offending variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') relevant[key] = value;
+  }
+  const parsed = configSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -1,0 +1,51 @@
+import postgres from 'postgres';
+import type { Config } from '../config.js';
+import { isTransientError } from '../lib/errors.js';
+
+export type Sql = postgres.Sql<{ bigint: bigint }>;
+export type TransactionSql = postgres.TransactionSql<{ bigint: bigint }>;
+/** Either the pool or a transaction: what a data-layer function runs on. */
+export type Db = Sql | TransactionSql;
+
+/**
+ * A pool of PostgreSQL connections. `bigint` columns come back as JS bigint,
+ * never as a lossy number; column names are converted to camelCase here and
+ * nowhere else.
+ */
+export function createSql(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
+  options: { max?: number; application?: string } = {},
+): Sql {
+  return postgres(config.DATABASE_URL, {
+    max: options.max ?? config.DATABASE_POOL_SIZE,
+    types: { bigint: postgres.BigInt },
+    transform: postgres.camel,
+    onnotice: () => {},
+    connection: { application_name: options.application ?? 'fintech-core' },
+    idle_timeout: 60,
+  }) as unknown as Sql;
+}
+
+/**
+ * Runs `work` in a transaction, again from the start when PostgreSQL reports a
+ * serialization failure or a deadlock (SQLSTATE 40001, 40P01), up to
+ * `attempts` times. Inside, use only the transaction's own `sql`.
+ */
+export async function withTransaction<T>(
+  sql: Sql,
+  work: (tx: TransactionSql) => Promise<T>,
+  attempts = 5,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await sql.begin((tx) => work(tx))) as T;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const retry = (code === '40001' || code === '40P01') && attempt < attempts;
+      if (!retry) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
+    }
+  }
+}
+
+export { isTransientError };

@@ -1,0 +1,43 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config.js';
+
+export type { Redis };
+
+/**
+ * A Redis connection. `blocking` is for BullMQ workers and subscribers, which
+ * must wait forever for a command (maxRetriesPerRequest: null); other
+ * connections fail a command fast when Redis is down, so that an HTTP request
+ * answers 503 instead of hanging.
+ */
+export function createRedis(
+  config: Pick<Config, 'REDIS_URL'>,
+  options: { blocking?: boolean; name?: string } = {},
+): Redis {
+  const base: RedisOptions = {
+    connectionName: options.name,
+    enableAutoPipelining: true,
+    lazyConnect: false,
+  };
+  if (options.blocking) {
+    return new Redis(config.REDIS_URL, { ...base, maxRetriesPerRequest: null });
+  }
+  return new Redis(config.REDIS_URL, {
+    ...base,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+  });
+}
+
+/** Redis keys of this project, all under the configured prefix. */
+export function redisKeys(prefix: string) {
+  return {
+    idempotencyLock: (tenantId: string, scopeHash: string) =>
+      `${prefix}:idem-lock:${tenantId}:${scopeHash}`,
+    idempotencyCache: (tenantId: string, scopeHash: string) =>
+      `${prefix}:idem:${tenantId}:${scopeHash}`,
+    transferSettledChannel: `${prefix}:transfer-settled`,
+    sweeperLock: `${prefix}:sweeper-lock`,
+  };
+}
