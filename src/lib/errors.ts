@@ -12,7 +12,7 @@ export const errorStatus = {
   idempotency_key_in_flight: 409,
   idempotency_key_reused: 422,
   account_not_empty: 409,
-  conflict: 409,
+  account_reference_taken: 409,
   unavailable: 503,
   internal_error: 500,
 } as const;

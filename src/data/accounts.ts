@@ -1,0 +1,89 @@
+import type { Db } from '../db/sql.js';
+import type { AccountRow } from '../services/views.js';
+import type { PageRequest } from './pagination.js';
+
+export type { AccountRow };
+
+const COLUMNS =
+  'id, tenant_id, currency, balance, overdraft_limit, reference, metadata, version, created_at, closed_at';
+
+export interface NewAccount {
+  id: string;
+  tenantId: string;
+  currency: string;
+  overdraftLimit: bigint;
+  reference: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** Inserts an account; undefined when the tenant already has the reference. */
+export async function insertAccount(db: Db, account: NewAccount): Promise<AccountRow | undefined> {
+  const [row] = await db<AccountRow[]>`
+    insert into accounts (id, tenant_id, currency, overdraft_limit, reference, metadata)
+    values (${account.id}, ${account.tenantId}, ${account.currency},
+      ${account.overdraftLimit.toString()}, ${account.reference},
+      ${db.json(account.metadata as never)})
+    on conflict (tenant_id, reference) do nothing
+    returning ${db.unsafe(COLUMNS)}`;
+  return row;
+}
+
+export async function findAccount(
+  db: Db,
+  tenantId: string,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<AccountRow | undefined> {
+  const lock = options.forUpdate ? db`for update` : db``;
+  const [row] = await db<AccountRow[]>`
+    select ${db.unsafe(COLUMNS)} from accounts
+    where id = ${id} and tenant_id = ${tenantId} ${lock}`;
+  return row;
+}
+
+/** The tenant's accounts among `ids`, locked in id order when asked. */
+export async function findAccounts(db: Db, tenantId: string, ids: string[]): Promise<AccountRow[]> {
+  return db<AccountRow[]>`
+    select ${db.unsafe(COLUMNS)} from accounts
+    where tenant_id = ${tenantId} and id = any(${ids})`;
+}
+
+export async function listAccounts(
+  db: Db,
+  tenantId: string,
+  page: PageRequest,
+  filter: { reference?: string | undefined },
+): Promise<AccountRow[]> {
+  const after = page.startingAfter
+    ? db`and seq < (select seq from accounts where id = ${page.startingAfter} and tenant_id = ${tenantId})`
+    : db``;
+  const reference = filter.reference !== undefined ? db`and reference = ${filter.reference}` : db``;
+  return db<AccountRow[]>`
+    select ${db.unsafe(COLUMNS)} from accounts
+    where tenant_id = ${tenantId} ${reference} ${after}
+    order by seq desc
+    limit ${page.limit + 1}`;
+}
+
+export async function accountExists(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const rows = await db`select 1 from accounts where id = ${id} and tenant_id = ${tenantId}`;
+  return rows.length > 0;
+}
+
+export async function hasPendingTransfers(db: Db, accountId: string): Promise<boolean> {
+  const rows = await db`
+    select 1 from transfers where status = 'pending' and source_account_id = ${accountId}
+    union all
+    select 1 from transfers where status = 'pending' and destination_account_id = ${accountId}
+    limit 1`;
+  return rows.length > 0;
+}
+
+export async function markAccountClosed(db: Db, id: string): Promise<AccountRow> {
+  const [row] = await db<AccountRow[]>`
+    update accounts set closed_at = now(), version = version + 1
+    where id = ${id}
+    returning ${db.unsafe(COLUMNS)}`;
+  if (!row) throw new Error(`account ${id} vanished while locked`);
+  return row;
+}

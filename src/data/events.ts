@@ -1,0 +1,67 @@
+import type { Db } from '../db/sql.js';
+import { newId } from '../lib/ids.js';
+
+export type EventType =
+  | 'transfer.posted'
+  | 'transfer.failed'
+  | 'account.closed'
+  | 'endpoint.disabled';
+
+export interface NewEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+}
+
+export interface EventRow {
+  id: string;
+  tenantId: string;
+  seq: bigint;
+  type: EventType;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/**
+ * Appends events of one tenant to the outbox, inside the caller's
+ * transaction, and marks them for the webhook dispatcher. The tenant's
+ * counter row is locked until commit, so sequence numbers become visible in
+ * the order they were handed out: a reader following the `after` cursor never
+ * skips one. Call it as late in the transaction as possible.
+ */
+export async function appendEvents(
+  db: Db,
+  tenantId: string,
+  events: NewEvent[],
+): Promise<EventRow[]> {
+  if (events.length === 0) return [];
+  const [counter] = await db<{ eventSeq: bigint }[]>`
+    update tenants set event_seq = event_seq + ${events.length}
+    where id = ${tenantId}
+    returning event_seq`;
+  if (!counter) throw new Error(`no tenant ${tenantId}`);
+  const first = counter.eventSeq - BigInt(events.length) + 1n;
+  const rows = events.map((event, index) => ({
+    id: newId('evt'),
+    tenantId,
+    seq: first + BigInt(index),
+    type: event.type,
+    data: event.data,
+  }));
+  const inserted = await db<EventRow[]>`
+    insert into events ${db(
+      rows.map((row) => ({ ...row, seq: row.seq.toString(), data: db.json(row.data as never) })),
+      'id',
+      'tenantId',
+      'seq',
+      'type',
+      'data',
+    )}
+    returning id, tenant_id, seq, type, data, created_at`;
+  await db`
+    insert into event_dispatch ${db(
+      rows.map((row) => ({ eventId: row.id, tenantId })),
+      'eventId',
+      'tenantId',
+    )}`;
+  return inserted;
+}

@@ -1,0 +1,168 @@
+import type { Db, TransactionSql } from '../db/sql.js';
+import type { TransferRow } from '../services/views.js';
+
+/**
+ * First key of the two-int advisory locks that give a partition to one apply
+ * transaction at a time. The one-bigint form used by migrations lives in a
+ * different key space, so the two can never collide.
+ */
+export const PARTITION_LOCK_NAMESPACE = 727_366_101;
+
+export type TransferStatus = TransferRow['status'];
+export type FailureCode = 'insufficient_funds' | 'account_closed';
+
+/** What the apply step needs of a pending transfer. */
+export interface PendingTransfer {
+  id: string;
+  tenantId: string;
+  sourceAccountId: string;
+  destinationAccountId: string;
+  amount: bigint;
+  currency: string;
+}
+
+/** What the apply step needs of an account it has locked. */
+export interface LedgerAccount {
+  id: string;
+  tenantId: string;
+  currency: string;
+  balance: bigint;
+  overdraftLimit: bigint;
+  closedAt: Date | null;
+}
+
+export interface NewEntry {
+  id: string;
+  tenantId: string;
+  accountId: string;
+  transferId: string;
+  amount: bigint;
+  balanceAfter: bigint;
+}
+
+export interface BalanceChange {
+  accountId: string;
+  balance: bigint;
+  /** How many entries the batch wrote for the account: its version moves by this much. */
+  postings: number;
+}
+
+export interface TransferOutcome {
+  transferId: string;
+  status: Exclude<TransferStatus, 'pending'>;
+  failureCode: FailureCode | null;
+}
+
+/** Waits until no other transaction applies this partition; released at commit. */
+export async function lockPartition(tx: TransactionSql, partition: number): Promise<void> {
+  await tx`select pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}::int4, ${partition}::int4)`;
+}
+
+/** The oldest pending transfers of a partition, in acceptance order, row-locked. */
+export async function lockPendingTransfers(
+  tx: TransactionSql,
+  partition: number,
+  limit: number,
+): Promise<PendingTransfer[]> {
+  return tx<PendingTransfer[]>`
+    select id, tenant_id, source_account_id, destination_account_id, amount, currency
+    from transfers
+    where partition = ${partition} and status = 'pending'
+    order by seq
+    limit ${limit}
+    for no key update`;
+}
+
+/**
+ * Locks the accounts in one statement, in id order, so that two transactions
+ * touching the same accounts from different partitions wait instead of
+ * deadlocking. `no key update` is the lock an update of the balance takes
+ * anyway; it still lets other transactions insert rows that reference these
+ * accounts (new transfers, entries), which only need a key-share lock.
+ */
+export async function lockAccounts(tx: TransactionSql, ids: string[]): Promise<LedgerAccount[]> {
+  return tx<LedgerAccount[]>`
+    select id, tenant_id, currency, balance, overdraft_limit, closed_at
+    from accounts
+    where id = any(${ids}::text[])
+    order by id
+    for no key update`;
+}
+
+export async function insertEntries(tx: TransactionSql, entries: NewEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map((entry) => ({
+    ...entry,
+    amount: entry.amount.toString(),
+    balanceAfter: entry.balanceAfter.toString(),
+  }));
+  await tx`
+    insert into entries ${tx(
+      rows,
+      'id',
+      'tenantId',
+      'accountId',
+      'transferId',
+      'amount',
+      'balanceAfter',
+    )}`;
+}
+
+export async function updateBalances(tx: TransactionSql, changes: BalanceChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const rows = changes.map((change) => [
+    change.accountId,
+    change.balance.toString(),
+    String(change.postings),
+  ]);
+  const result = await tx`
+    update accounts a
+    set balance = v.balance::int8, version = a.version + v.postings::int8
+    from (values ${tx(rows)}) as v (id, balance, postings)
+    where a.id = v.id`;
+  if (result.count !== changes.length) {
+    throw new Error(`updated ${result.count} of ${changes.length} locked accounts`);
+  }
+}
+
+/**
+ * Gives each transfer its final status and returns the updated rows in the
+ * order of `outcomes`. Every transfer must still be pending: they are locked.
+ */
+export async function settleTransfers(
+  tx: TransactionSql,
+  outcomes: TransferOutcome[],
+): Promise<TransferRow[]> {
+  if (outcomes.length === 0) return [];
+  const rows = outcomes.map((outcome) => [outcome.transferId, outcome.status, outcome.failureCode]);
+  const updated = await tx<TransferRow[]>`
+    update transfers t
+    set status = v.status,
+      failure_code = v.failure_code,
+      posted_at = case when v.status = 'posted' then statement_timestamp() end,
+      failed_at = case when v.status = 'failed' then statement_timestamp() end
+    from (values ${tx(rows)}) as v (id, status, failure_code)
+    where t.id = v.id and t.status = 'pending'
+    returning t.id, t.tenant_id, t.source_account_id, t.destination_account_id, t.partition,
+      t.amount, t.currency, t.description, t.metadata, t.status, t.failure_code, t.attempt,
+      t.previous_attempt_id, t.created_at, t.posted_at, t.failed_at`;
+  if (updated.length !== outcomes.length) {
+    throw new Error(`settled ${updated.length} of ${outcomes.length} locked transfers`);
+  }
+  const byId = new Map(updated.map((row) => [row.id, row]));
+  return outcomes.map((outcome) => {
+    const row = byId.get(outcome.transferId);
+    if (!row) throw new Error(`transfer ${outcome.transferId} was not settled`);
+    return row;
+  });
+}
+
+/** The status and partition of one transfer: the processor's cheap first look. */
+export async function findTransferState(
+  db: Db,
+  transferId: string,
+): Promise<{ status: TransferStatus; partition: number } | undefined> {
+  const [row] = await db<{ status: TransferStatus; partition: number }[]>`
+    select status, partition from transfers where id = ${transferId}`;
+  return row;
+}

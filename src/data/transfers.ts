@@ -1,0 +1,79 @@
+import type { Db } from '../db/sql.js';
+import type { TransferRow } from '../services/views.js';
+import type { PageRequest } from './pagination.js';
+
+export type { TransferRow };
+
+const COLUMNS = `id, tenant_id, source_account_id, destination_account_id, partition, amount,
+  currency, description, metadata, status, failure_code, attempt, previous_attempt_id,
+  created_at, posted_at, failed_at`;
+
+export interface NewTransfer {
+  id: string;
+  tenantId: string;
+  sourceAccountId: string;
+  destinationAccountId: string;
+  partition: number;
+  amount: bigint;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  idempotencyKeyId: bigint | null;
+  attempt: number;
+  previousAttemptId: string | null;
+}
+
+export async function insertTransfer(db: Db, transfer: NewTransfer): Promise<TransferRow> {
+  const [row] = await db<TransferRow[]>`
+    insert into transfers (id, tenant_id, source_account_id, destination_account_id, partition,
+      amount, currency, description, metadata, idempotency_key_id, attempt, previous_attempt_id)
+    values (${transfer.id}, ${transfer.tenantId}, ${transfer.sourceAccountId},
+      ${transfer.destinationAccountId}, ${transfer.partition}, ${transfer.amount.toString()},
+      ${transfer.currency}, ${transfer.description}, ${db.json(transfer.metadata as never)},
+      ${transfer.idempotencyKeyId === null ? null : transfer.idempotencyKeyId.toString()},
+      ${transfer.attempt}, ${transfer.previousAttemptId})
+    returning ${db.unsafe(COLUMNS)}`;
+  if (!row) throw new Error('transfer insert returned nothing');
+  return row;
+}
+
+export async function findTransfer(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<TransferRow | undefined> {
+  const [row] = await db<TransferRow[]>`
+    select ${db.unsafe(COLUMNS)} from transfers where id = ${id} and tenant_id = ${tenantId}`;
+  return row;
+}
+
+export interface TransferFilter {
+  accountId?: string | undefined;
+  status?: TransferRow['status'] | undefined;
+}
+
+/** The tenant's transfers, newest first, optionally of one account or status. */
+export async function listTransfers(
+  db: Db,
+  tenantId: string,
+  page: PageRequest,
+  filter: TransferFilter,
+): Promise<TransferRow[]> {
+  const after = page.startingAfter
+    ? db`and seq < (select seq from transfers where id = ${page.startingAfter} and tenant_id = ${tenantId})`
+    : db``;
+  const status = filter.status ? db`and status = ${filter.status}` : db``;
+  const account = filter.accountId
+    ? db`and (source_account_id = ${filter.accountId} or destination_account_id = ${filter.accountId})`
+    : db``;
+  return db<TransferRow[]>`
+    select ${db.unsafe(COLUMNS)} from transfers
+    where tenant_id = ${tenantId} ${account} ${status} ${after}
+    order by seq desc
+    limit ${page.limit + 1}`;
+}
+
+export async function transferExists(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const rows = await db`select 1 from transfers where id = ${id} and tenant_id = ${tenantId}`;
+  return rows.length > 0;
+}

@@ -1,0 +1,72 @@
+import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { AppError } from '../lib/errors.js';
+import { createMetrics } from './metrics.js';
+import { requireApiKey } from './middleware/auth.js';
+import { jsonBody } from './middleware/json-body.js';
+import { requestContext } from './middleware/request-context.js';
+import { problemResponse, toAppError } from './problem.js';
+import { registerAccountRoutes } from './routes/accounts.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerTransferRoutes } from './routes/transfers.js';
+import type { AppEnv, Deps } from './types.js';
+
+interface ValidationResult {
+  success: boolean;
+  error?: { issues: { path: PropertyKey[]; message: string }[] };
+}
+
+/** Zod failures of any part of a request become one 422 listing each field. */
+function validationHook(result: ValidationResult, c: Context<AppEnv>): Response | undefined {
+  if (result.success) return undefined;
+  const errors = (result.error?.issues ?? []).map((issue) => ({
+    field: issue.path.map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+  return problemResponse(
+    c,
+    new AppError('validation_error', 'the request has invalid fields', { errors }),
+  );
+}
+
+/** The web process's HTTP application: one place wires every route. */
+export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const metrics = createMetrics(deps.queues);
+
+  app.use('*', requestContext(deps.log));
+  app.use('*', metrics.middleware);
+  app.onError((error, c) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) c.get('log').error({ err: error }, 'request error');
+    return problemResponse(c, appError);
+  });
+  app.notFound((c) => problemResponse(c, new AppError('not_found', `no route ${c.req.path}`)));
+
+  registerHealthRoutes(app, deps);
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.registry.metrics(), 200, {
+      'content-type': metrics.registry.contentType,
+    }),
+  );
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'fintech-core',
+      version: '1',
+      description: 'Money transfers with idempotent acceptance and a double-entry ledger.',
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+
+  app.use('/v1/*', requireApiKey(deps.sql));
+  app.use('/v1/*', jsonBody(deps.config.MAX_BODY_BYTES));
+  registerAccountRoutes(app, deps);
+  registerTransferRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,89 @@
+import type { Logger } from '../logger.js';
+import { type Redis, redisKeys } from '../redis/connection.js';
+import { parseSettled } from '../redis/settled.js';
+
+type Wake = () => void;
+
+/**
+ * Lets requests wait for transfers to settle. One Redis subscription per web
+ * process fans the workers' post-commit signal out to local waiters. A waiter
+ * always reads PostgreSQL again after waking, so a missed or duplicated
+ * signal only changes when it answers, never what.
+ */
+export class SettledWaiters {
+  private readonly waiting = new Map<string, Set<Wake>>();
+  private closed = false;
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly prefix: string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const channel = redisKeys(this.prefix).transferSettledChannel;
+    this.subscriber.on('message', (received: string, raw: string) => {
+      if (received !== channel) return;
+      const message = parseSettled(raw);
+      if (!message) {
+        this.log.warn({ channel }, 'ignored a malformed settled message');
+        return;
+      }
+      for (const id of message.transferIds) this.wake(id);
+    });
+    await this.subscriber.subscribe(channel);
+  }
+
+  /**
+   * Resolves when `transferId` is reported settled, after `timeoutMs`, or
+   * when the process shuts down, whichever comes first. Register before the
+   * final database read so that no signal can slip between the two.
+   */
+  register(transferId: string, timeoutMs: number): Promise<void> {
+    if (this.closed || timeoutMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const wake = () => {
+        if (timer) clearTimeout(timer);
+        this.remove(transferId, wake);
+        resolve();
+      };
+      timer = setTimeout(wake, timeoutMs);
+      let set = this.waiting.get(transferId);
+      if (!set) {
+        set = new Set();
+        this.waiting.set(transferId, set);
+      }
+      set.add(wake);
+    });
+  }
+
+  get closing(): boolean {
+    return this.closed;
+  }
+
+  get size(): number {
+    let count = 0;
+    for (const set of this.waiting.values()) count += set.size;
+    return count;
+  }
+
+  /** Answers every waiter now; used when the process stops. */
+  close(): void {
+    this.closed = true;
+    for (const id of [...this.waiting.keys()]) this.wake(id);
+  }
+
+  private wake(transferId: string): void {
+    const set = this.waiting.get(transferId);
+    if (!set) return;
+    for (const wake of [...set]) wake();
+  }
+
+  private remove(transferId: string, wake: Wake): void {
+    const set = this.waiting.get(transferId);
+    if (!set) return;
+    set.delete(wake);
+    if (set.size === 0) this.waiting.delete(transferId);
+  }
+}

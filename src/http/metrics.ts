@@ -1,0 +1,56 @@
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { TransferQueues } from '../queue/transfer-queues.js';
+import type { AppEnv } from './types.js';
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
+
+/**
+ * Prometheus metrics of a web process: request counts and latencies by route,
+ * and, read on every scrape, the depth of each partition queue by state.
+ */
+export function createMetrics(queues: TransferQueues) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'transfer_queue_jobs',
+    help: 'Jobs in each transfer partition queue, by state',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      await Promise.all(
+        queues.all().map(async (queue) => {
+          const counts = await queue.getJobCounts(...QUEUE_STATES);
+          for (const state of QUEUE_STATES) {
+            this.set({ queue: queue.name, state }, counts[state] ?? 0);
+          }
+        }),
+      );
+    },
+  });
+
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const end = duration.startTimer();
+    await next();
+    const labels = { method: c.req.method, route: routePath(c), status: String(c.res.status) };
+    end(labels);
+    requests.inc(labels);
+  };
+
+  return { registry, middleware };
+}

@@ -1,0 +1,95 @@
+import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../../lib/errors.js';
+import type { AppEnv } from '../types.js';
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Checks a request body before any route sees it: JSON media type (415),
+ * size (413, answered after the body is drained so the client reads the
+ * answer instead of a reset connection), and syntax (400). The parsed body is
+ * kept for the idempotency fingerprint.
+ */
+export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!METHODS_WITH_BODY.has(c.req.method) || !hasBody(c.req.raw)) return next();
+
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    if (!JSON_MEDIA_TYPE.test(mediaType)) {
+      await drain(c.req.raw);
+      throw new AppError('unsupported_media_type', 'send the body as application/json');
+    }
+
+    const text = await readLimited(c.req.raw, maxBytes);
+    if (text === undefined) {
+      throw new AppError('payload_too_large', `the body must not exceed ${maxBytes} bytes`);
+    }
+    try {
+      c.set('body', JSON.parse(text));
+    } catch {
+      throw new AppError('malformed_json', 'the body is not valid JSON');
+    }
+    // Hono keeps body promises in this cache; priming it lets the route's
+    // validator read the body this middleware has already consumed.
+    Object.assign(c.req.bodyCache, { text: Promise.resolve(text) });
+    await next();
+  };
+}
+
+function hasBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  if (length !== null) return Number(length) > 0;
+  return request.headers.has('transfer-encoding') && request.body !== null;
+}
+
+/** The body as text, or undefined once it passes `maxBytes` (the rest is drained). */
+async function readLimited(request: Request, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) {
+    await drain(request);
+    return undefined;
+  }
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await drainReader(reader);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+
+async function drain(request: Request): Promise<void> {
+  if (request.body && !request.bodyUsed) await drainReader(request.body.getReader());
+}
+
+/**
+ * Reads and drops what the client is still sending, up to a limit, so that
+ * it gets to read the error answer. Past the limit the connection is closed.
+ */
+async function drainReader(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let drained = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      drained += value.byteLength;
+      if (drained > DRAIN_LIMIT) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // The client went away; there is nobody left to answer.
+  }
+}

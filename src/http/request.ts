@@ -1,0 +1,51 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { fingerprint } from '../lib/canonical-json.js';
+import { AppError } from '../lib/errors.js';
+import { parseIdempotencyKey } from '../lib/idempotency-key.js';
+import type { Actor } from '../services/accounts.js';
+import type { IdempotentRequest } from '../services/idempotency.js';
+import type { AppEnv } from './types.js';
+
+export function actorOf(c: Context<AppEnv>): Actor {
+  const caller = c.get('caller');
+  return { tenantId: caller.tenantId, keyId: caller.keyId, requestId: c.get('requestId') };
+}
+
+/**
+ * The idempotency scope of a POST: tenant, method, route path and key, with
+ * the fingerprint of its body. Undefined when the key is optional and absent.
+ */
+export function idempotentRequest(
+  c: Context<AppEnv>,
+  path: string,
+  options: { required: boolean },
+): IdempotentRequest | undefined {
+  const key = parseIdempotencyKey(c.req.header('idempotency-key'));
+  if (key === undefined) {
+    if (!options.required) return undefined;
+    throw new AppError('idempotency_key_missing', 'send an Idempotency-Key header');
+  }
+  return {
+    tenantId: c.get('caller').tenantId,
+    method: c.req.method,
+    path,
+    key,
+    fingerprint: fingerprint(c.get('body')),
+  };
+}
+
+/** Marks an answer that repeats a stored result. */
+export function markReplay(c: Context<AppEnv>, replayed: boolean): void {
+  if (replayed) c.header('idempotent-replayed', 'true');
+}
+
+/**
+ * Rejects a request without a valid Idempotency-Key before its body is
+ * validated, so that a missing key is always reported as such.
+ */
+export const requireIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (parseIdempotencyKey(c.req.header('idempotency-key')) === undefined) {
+    throw new AppError('idempotency_key_missing', 'send an Idempotency-Key header');
+  }
+  await next();
+};

@@ -1,0 +1,59 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv, Deps } from '../types.js';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+const Readiness = z
+  .object({
+    status: z.enum(['ready', 'unavailable']),
+    checks: z.object({ postgres: z.boolean(), redis: z.boolean() }),
+  })
+  .openapi('Readiness');
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['operations'],
+  summary: 'Liveness: the process answers',
+  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: Health } } } },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['operations'],
+  summary: 'Readiness: PostgreSQL and Redis answer',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
+    503: { description: 'Not ready', content: { 'application/json': { schema: Readiness } } },
+  },
+});
+
+export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
+  app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+
+  app.openapi(readyz, async (c) => {
+    const [postgres, redis] = await Promise.all([
+      probe(() => deps.sql`select 1`),
+      probe(() => deps.redis.ping()),
+    ]);
+    const checks = { postgres, redis };
+    if (postgres && redis) return c.json({ status: 'ready' as const, checks }, 200);
+    return c.json({ status: 'unavailable' as const, checks }, 503);
+  });
+}
+
+async function probe(check: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check().then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

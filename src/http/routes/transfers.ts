@@ -1,0 +1,122 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { acceptTransfer, getTransfer, pageTransfers } from '../../services/transfers.js';
+import { transferView } from '../../services/views.js';
+import { actorOf, idempotentRequest, markReplay, requireIdempotencyKey } from '../request.js';
+import {
+  conflictResponse,
+  errorResponses,
+  IdempotencyHeaders,
+  idParam,
+  PageQuery,
+} from '../schemas/common.js';
+import {
+  CreateTransferBody,
+  Transfer,
+  TransferList,
+  TransferStatus,
+  WaitQuery,
+} from '../schemas/transfers.js';
+import type { AppEnv, Deps } from '../types.js';
+
+const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+const create = createRoute({
+  method: 'post',
+  path: '/v1/transfers',
+  tags: ['transfers'],
+  summary: 'Submit a transfer',
+  description:
+    'Answers 202 once the transfer is durable; it is applied asynchronously. ' +
+    'Idempotency-Key is required: a retry with the same key and body replays the answer.',
+  middleware: [requireIdempotencyKey] as const,
+  request: { body: { ...json(CreateTransferBody), required: true }, headers: IdempotencyHeaders },
+  responses: {
+    202: {
+      description: 'Accepted, or replayed (Idempotent-Replayed: true)',
+      headers: z.object({ location: z.string(), 'idempotent-replayed': z.string().optional() }),
+      ...json(Transfer),
+    },
+    ...errorResponses,
+    ...conflictResponse,
+  },
+});
+
+const read = createRoute({
+  method: 'get',
+  path: '/v1/transfers/{id}',
+  tags: ['transfers'],
+  summary: 'Read a transfer, optionally waiting until it is final',
+  request: { params: idParam('tr'), query: WaitQuery },
+  responses: { 200: { description: 'The transfer', ...json(Transfer) }, ...errorResponses },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/transfers',
+  tags: ['transfers'],
+  summary: 'List transfers, newest first',
+  request: {
+    query: PageQuery.extend({
+      account_id: z.string().min(1).max(64).optional(),
+      status: TransferStatus.optional(),
+    }),
+  },
+  responses: {
+    200: { description: 'A page of transfers', ...json(TransferList) },
+    ...errorResponses,
+  },
+});
+
+export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
+  app.openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    const request = idempotentRequest(c, '/v1/transfers', { required: true });
+    if (!request) throw new Error('an idempotency key is required here');
+    const result = await acceptTransfer(deps, actorOf(c), request, {
+      sourceAccountId: body.source_account_id,
+      destinationAccountId: body.destination_account_id,
+      amount: BigInt(body.amount),
+      currency: body.currency,
+      description: body.description ?? null,
+      metadata: body.metadata,
+    });
+    markReplay(c, result.replayed);
+    c.header('location', `/v1/transfers/${result.resource.id}`);
+    c.header('x-transfer-id', result.resource.id);
+    return c.json(transferView(result.resource), 202);
+  });
+
+  app.openapi(read, async (c) => {
+    const tenantId = actorOf(c).tenantId;
+    const { id } = c.req.valid('param');
+    const waitSeconds = Math.min(c.req.valid('query').wait ?? 0, deps.config.LONG_POLL_MAX_SECONDS);
+
+    let transfer = await getTransfer(deps.sql, tenantId, id);
+    if (transfer.status === 'pending' && waitSeconds > 0) {
+      const deadline = Date.now() + waitSeconds * 1000;
+      while (transfer.status === 'pending' && Date.now() < deadline) {
+        const woken = deps.waiters.register(id, deadline - Date.now());
+        transfer = await getTransfer(deps.sql, tenantId, id);
+        if (transfer.status !== 'pending') break;
+        await woken;
+        if (deps.waiters.closing) break;
+        transfer = await getTransfer(deps.sql, tenantId, id);
+      }
+    }
+    return c.json(transferView(transfer), 200);
+  });
+
+  app.openapi(list, async (c) => {
+    const query = c.req.valid('query');
+    const page = await pageTransfers(
+      deps.sql,
+      actorOf(c).tenantId,
+      { limit: query.limit, startingAfter: query.starting_after },
+      { accountId: query.account_id, status: query.status },
+    );
+    return c.json(
+      { data: page.data.map(transferView), has_more: page.hasMore, next_cursor: page.nextCursor },
+      200,
+    );
+  });
+}

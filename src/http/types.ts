@@ -1,0 +1,30 @@
+import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
+import type { Logger } from '../logger.js';
+import type { TransferQueues } from '../queue/transfer-queues.js';
+import type { Redis } from '../redis/connection.js';
+import type { SettledWaiters } from './long-poll.js';
+
+/** Everything a route may use, built once per process by src/server.ts. */
+export interface Deps {
+  config: Config;
+  sql: Sql;
+  redis: Redis;
+  queues: TransferQueues;
+  waiters: SettledWaiters;
+  log: Logger;
+}
+
+export interface Caller {
+  tenantId: string;
+  keyId: string;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    caller: Caller;
+    body: unknown;
+  };
+}

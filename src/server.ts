@@ -1,0 +1,55 @@
+import { serve } from '@hono/node-server';
+import { loadConfig } from './config.js';
+import { createSql } from './db/sql.js';
+import { createApp } from './http/app.js';
+import { SettledWaiters } from './http/long-poll.js';
+import type { Deps } from './http/types.js';
+import { createLogger } from './logger.js';
+import { TransferQueues } from './queue/transfer-queues.js';
+import { createRedis } from './redis/connection.js';
+
+/**
+ * The web process: stateless, any number behind a load balancer. On SIGTERM
+ * it stops accepting connections, answers long-polls at once, lets requests
+ * in flight finish, and only then closes its pools.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config, 'web');
+  const sql = createSql(config, { application: 'fintech-core-web' });
+  const redis = createRedis(config, { name: 'web' });
+  const queueConnection = createRedis(config, { name: 'web-queues' });
+  const subscriber = createRedis(config, { blocking: true, name: 'web-settled' });
+  const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);
+  await waiters.start();
+  const queues = new TransferQueues(config, queueConnection);
+
+  const deps: Deps = { config, sql, redis, queues, waiters, log };
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
+    log.info({ host: info.address, port: info.port }, 'listening');
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    forced.unref();
+
+    waiters.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queues.close();
+    await Promise.all([redis.quit(), queueConnection.quit(), subscriber.quit()]);
+    await sql.end({ timeout: 5 });
+    log.info('stopped');
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+await main();

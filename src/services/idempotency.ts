@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import {
+  type IdempotencyRecord,
+  type IdempotencyScope,
+  insertIdempotencyRecord,
+  lockIdempotencyRecord,
+  repointIdempotencyRecord,
+} from '../data/idempotency.js';
+import { type Sql, type TransactionSql, withTransaction } from '../db/sql.js';
+import { sha256 } from '../lib/canonical-json.js';
+import { AppError } from '../lib/errors.js';
+import type { Logger } from '../logger.js';
+import { type Redis, redisKeys } from '../redis/connection.js';
+
+export type { IdempotencyScope };
+
+export interface IdempotentRequest extends IdempotencyScope {
+  fingerprint: string;
+}
+
+export interface IdempotencyDeps {
+  config: Pick<Config, 'REDIS_PREFIX' | 'IDEMPOTENCY_TTL_HOURS' | 'IDEMPOTENCY_LOCK_MS'>;
+  sql: Sql;
+  redis: Redis;
+  log: Logger;
+}
+
+/** How one kind of resource is created, found again, and released on failure. */
+export interface IdempotentOperation<T> {
+  resourceType: string;
+  status: number;
+  load(db: Sql | TransactionSql, id: string): Promise<T | undefined>;
+  /** True when the resource's outcome frees its key for a new attempt. */
+  frees?(resource: T): boolean;
+  /**
+   * Creates the resource with the id given, in the caller's transaction.
+   * `recordId` is the idempotency record's id when there is one.
+   */
+  create(
+    tx: TransactionSql,
+    id: string,
+    previous: T | undefined,
+    recordId: bigint | null,
+  ): Promise<T>;
+  newId(): string;
+}
+
+export interface IdempotentResult<T> {
+  resource: T;
+  status: number;
+  replayed: boolean;
+}
+
+interface CachedRecord {
+  fingerprint: string;
+  resourceId: string;
+  status: number;
+}
+
+const RELEASE_SCRIPT = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0`;
+
+/**
+ * Runs a create operation at most once per idempotency scope.
+ *
+ * Rules: a Redis mutex on (tenant, scope) is taken before anything else and
+ * released only by its holder; while it is held, the same key answers 409.
+ * The record is looked up in the Redis cache, then in PostgreSQL under a row
+ * lock. A different fingerprint answers 422. A matching one replays the first
+ * status with the resource as it is now, unless the resource's outcome frees
+ * the key (a failed transfer), in which case a new attempt is created and
+ * linked to the previous one. Only successful creations are recorded, in the
+ * same transaction as the resource; failures leave nothing behind.
+ */
+export async function runIdempotent<T>(
+  deps: IdempotencyDeps,
+  request: IdempotentRequest,
+  operation: IdempotentOperation<T>,
+): Promise<IdempotentResult<T>> {
+  const scopeHash = sha256(`${request.method} ${request.path} ${request.key}`);
+  const keys = redisKeys(deps.config.REDIS_PREFIX);
+  const lockKey = keys.idempotencyLock(request.tenantId, scopeHash);
+  const cacheKey = keys.idempotencyCache(request.tenantId, scopeHash);
+  const token = randomBytes(12).toString('hex');
+
+  const acquired = await redisCall(() =>
+    deps.redis.set(lockKey, token, 'PX', deps.config.IDEMPOTENCY_LOCK_MS, 'NX'),
+  );
+  if (acquired !== 'OK') {
+    throw new AppError(
+      'idempotency_key_in_flight',
+      'a request with this Idempotency-Key is still being processed; retry shortly',
+      { retryable: true },
+    );
+  }
+
+  try {
+    const cached = await readCache(deps, cacheKey);
+    if (cached) {
+      const replay = await replayFromCache(deps, request, operation, cached);
+      if (replay) return replay;
+    }
+    const result = await createOrReplay(deps, request, operation);
+    await writeCache(deps, cacheKey, request.fingerprint, result);
+    return result;
+  } finally {
+    await deps.redis.eval(RELEASE_SCRIPT, 1, lockKey, token).catch((error: unknown) => {
+      deps.log.warn({ err: error }, 'could not release an idempotency lock; it will expire');
+    });
+  }
+}
+
+async function replayFromCache<T>(
+  deps: IdempotencyDeps,
+  request: IdempotentRequest,
+  operation: IdempotentOperation<T>,
+  cached: CachedRecord,
+): Promise<IdempotentResult<T> | undefined> {
+  if (cached.fingerprint !== request.fingerprint) throw reused();
+  const resource = await operation.load(deps.sql, cached.resourceId);
+  if (!resource || operation.frees?.(resource)) return undefined;
+  return { resource, status: cached.status, replayed: true };
+}
+
+async function createOrReplay<T>(
+  deps: IdempotencyDeps,
+  request: IdempotentRequest,
+  operation: IdempotentOperation<T>,
+): Promise<IdempotentResult<T> & { record: IdempotencyRecord }> {
+  const ttl = deps.config.IDEMPOTENCY_TTL_HOURS;
+  for (;;) {
+    const outcome = await withTransaction(deps.sql, async (tx) => {
+      const record = await lockIdempotencyRecord(tx, request);
+      if (record) {
+        if (record.fingerprint !== request.fingerprint) throw reused();
+        const existing = await operation.load(tx, record.resourceId);
+        if (existing && !operation.frees?.(existing)) {
+          return { resource: existing, status: record.responseStatus, replayed: true, record };
+        }
+        const id = operation.newId();
+        const resource = await operation.create(tx, id, existing, record.id);
+        const repointed = await repointIdempotencyRecord(tx, record.id, id, ttl);
+        return { resource, status: operation.status, replayed: false, record: repointed };
+      }
+      const id = operation.newId();
+      const inserted = await insertIdempotencyRecord(
+        tx,
+        request,
+        {
+          fingerprint: request.fingerprint,
+          resourceType: operation.resourceType,
+          resourceId: id,
+          responseStatus: operation.status,
+        },
+        ttl,
+      );
+      // A concurrent request got the key first (its mutex had lapsed): go
+      // round again and find its record.
+      if (!inserted) return undefined;
+      const resource = await operation.create(tx, id, undefined, inserted.id);
+      return { resource, status: operation.status, replayed: false, record: inserted };
+    });
+    if (outcome) return outcome;
+  }
+}
+
+async function readCache(deps: IdempotencyDeps, key: string): Promise<CachedRecord | undefined> {
+  const raw = await redisCall(() => deps.redis.get(key));
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as CachedRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeCache(
+  deps: IdempotencyDeps,
+  key: string,
+  fingerprint: string,
+  result: { status: number; record: IdempotencyRecord },
+): Promise<void> {
+  const seconds = Math.max(1, Math.floor((result.record.expiresAt.getTime() - Date.now()) / 1000));
+  const value: CachedRecord = {
+    fingerprint,
+    resourceId: result.record.resourceId,
+    status: result.status,
+  };
+  // The cache only saves a database look-up; PostgreSQL holds the record.
+  await deps.redis.set(key, JSON.stringify(value), 'EX', seconds).catch((error: unknown) => {
+    deps.log.warn({ err: error }, 'could not cache an idempotency record');
+  });
+}
+
+async function redisCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new AppError('unavailable', 'the request store is unavailable; try again', {
+      retryable: true,
+      cause: error,
+    });
+  }
+}
+
+function reused(): AppError {
+  return new AppError(
+    'idempotency_key_reused',
+    'this Idempotency-Key was already used with a different request body',
+  );
+}

@@ -1,0 +1,143 @@
+import type { Config } from '../config.js';
+import { findAccounts } from '../data/accounts.js';
+import { type Page, type PageRequest, toPage } from '../data/pagination.js';
+import {
+  findTransfer,
+  insertTransfer,
+  listTransfers,
+  type TransferFilter,
+  type TransferRow,
+} from '../data/transfers.js';
+import type { Db, Sql, TransactionSql } from '../db/sql.js';
+import { AppError } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import type { Logger } from '../logger.js';
+import { partitionOf } from '../queue/partitions.js';
+import type { TransferQueues } from '../queue/transfer-queues.js';
+import type { Redis } from '../redis/connection.js';
+import type { Actor } from './accounts.js';
+import { type IdempotentRequest, runIdempotent } from './idempotency.js';
+
+export interface TransferInput {
+  sourceAccountId: string;
+  destinationAccountId: string;
+  amount: bigint;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface AcceptDeps {
+  config: Pick<
+    Config,
+    'REDIS_PREFIX' | 'IDEMPOTENCY_TTL_HOURS' | 'IDEMPOTENCY_LOCK_MS' | 'PARTITIONS'
+  >;
+  sql: Sql;
+  redis: Redis;
+  queues: TransferQueues;
+  log: Logger;
+}
+
+/**
+ * Accepts a transfer: records it as `pending` with its idempotency key in one
+ * transaction, then enqueues it on its source account's partition. Once this
+ * returns, the transfer is durable; if the enqueue fails, the recovery
+ * sweeper enqueues it later, so the caller still gets its 202.
+ *
+ * Rules: both accounts must exist and belong to the tenant (404 otherwise,
+ * the same answer for a foreign account as for a missing one), differ, and
+ * hold the transfer's currency (422). Whether the source can pay, and
+ * whether an account is closed, is decided when the transfer is applied.
+ */
+export async function acceptTransfer(
+  deps: AcceptDeps,
+  actor: Actor,
+  request: IdempotentRequest,
+  input: TransferInput,
+) {
+  const result = await runIdempotent(deps, request, {
+    resourceType: 'transfer',
+    status: 202,
+    newId: () => newId('tr'),
+    load: (db, id) => findTransfer(db, actor.tenantId, id),
+    frees: (transfer) => transfer.status === 'failed',
+    create: (tx, id, previous, recordId) =>
+      recordTransfer(tx, deps, actor, { id, recordId, previous }, input),
+  });
+
+  if (!result.replayed) await enqueueAccepted(deps, result.resource);
+  return result;
+}
+
+async function recordTransfer(
+  tx: TransactionSql,
+  deps: AcceptDeps,
+  actor: Actor,
+  attempt: { id: string; recordId: bigint | null; previous: TransferRow | undefined },
+  input: TransferInput,
+): Promise<TransferRow> {
+  const { id, recordId, previous } = attempt;
+  await checkAccounts(tx, actor.tenantId, input);
+  return insertTransfer(tx, {
+    id,
+    tenantId: actor.tenantId,
+    sourceAccountId: input.sourceAccountId,
+    destinationAccountId: input.destinationAccountId,
+    partition: partitionOf(input.sourceAccountId, deps.config.PARTITIONS),
+    amount: input.amount,
+    currency: input.currency,
+    description: input.description,
+    metadata: input.metadata,
+    idempotencyKeyId: recordId,
+    attempt: previous ? previous.attempt + 1 : 1,
+    previousAttemptId: previous?.id ?? null,
+  });
+}
+
+async function checkAccounts(tx: TransactionSql, tenantId: string, input: TransferInput) {
+  if (input.sourceAccountId === input.destinationAccountId) {
+    throw new AppError('validation_error', 'source and destination must differ', {
+      errors: [{ field: 'destination_account_id', message: 'must differ from the source' }],
+    });
+  }
+  const ids = [input.sourceAccountId, input.destinationAccountId];
+  const accounts = await findAccounts(tx, tenantId, ids);
+  for (const id of ids) {
+    const account = accounts.find((candidate) => candidate.id === id);
+    if (!account) throw new AppError('not_found', `no such account: ${id}`);
+    if (account.currency !== input.currency) {
+      throw new AppError('validation_error', 'the currency differs from the accounts', {
+        errors: [{ field: 'currency', message: `account ${id} holds ${account.currency}` }],
+      });
+    }
+  }
+}
+
+async function enqueueAccepted(deps: AcceptDeps, transfer: TransferRow): Promise<void> {
+  try {
+    await deps.queues.enqueue(transfer.partition, {
+      transferId: transfer.id,
+      tenantId: transfer.tenantId,
+    });
+  } catch (error) {
+    deps.log.warn(
+      { err: error, transfer_id: transfer.id },
+      'transfer accepted but not enqueued; the recovery sweeper will enqueue it',
+    );
+  }
+}
+
+export async function getTransfer(db: Db, tenantId: string, id: string): Promise<TransferRow> {
+  const transfer = await findTransfer(db, tenantId, id);
+  if (!transfer) throw new AppError('not_found', `no such transfer: ${id}`);
+  return transfer;
+}
+
+export async function pageTransfers(
+  db: Db,
+  tenantId: string,
+  page: PageRequest,
+  filter: TransferFilter,
+): Promise<Page<TransferRow>> {
+  return toPage(await listTransfers(db, tenantId, page, filter), page.limit);
+}
