@@ -14,9 +14,11 @@ export type Db = Sql | TransactionSql;
  */
 export function createSql(
   config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
-  options: { max?: number; application?: string } = {},
+  options: { max?: number; application?: string; onQuery?: (query: string) => void } = {},
 ): Sql {
+  const onQuery = options.onQuery;
   return postgres(config.DATABASE_URL, {
+    debug: onQuery ? (_connection, query) => onQuery(query) : false,
     max: options.max ?? config.DATABASE_POOL_SIZE,
     types: { bigint: postgres.BigInt },
     transform: postgres.camel,

@@ -13,12 +13,14 @@ export function actorOf(c: Context<AppEnv>): Actor {
 
 /**
  * The idempotency scope of a POST: tenant, method, route path and key, with
- * the fingerprint of its body. Undefined when the key is optional and absent.
+ * the fingerprint of its validated body (defaults filled in, so that leaving a
+ * field out and sending its default mean the same). Undefined when the key is
+ * optional and absent.
  */
 export function idempotentRequest(
   c: Context<AppEnv>,
   path: string,
-  options: { required: boolean },
+  options: { required: boolean; body: unknown },
 ): IdempotentRequest | undefined {
   const key = parseIdempotencyKey(c.req.header('idempotency-key'));
   if (key === undefined) {
@@ -30,7 +32,7 @@ export function idempotentRequest(
     method: c.req.method,
     path,
     key,
-    fingerprint: fingerprint(c.get('body')),
+    fingerprint: fingerprint(options.body),
   };
 }
 

@@ -25,6 +25,5 @@ export interface AppEnv {
     requestId: string;
     log: Logger;
     caller: Caller;
-    body: unknown;
   };
 }

@@ -8,8 +8,7 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 /**
  * Checks a request body before any route sees it: JSON media type (415),
  * size (413, answered after the body is drained so the client reads the
- * answer instead of a reset connection), and syntax (400). The parsed body is
- * kept for the idempotency fingerprint.
+ * answer instead of a reset connection), and syntax (400).
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -26,7 +25,7 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
       throw new AppError('payload_too_large', `the body must not exceed ${maxBytes} bytes`);
     }
     try {
-      c.set('body', JSON.parse(text));
+      JSON.parse(text);
     } catch {
       throw new AppError('malformed_json', 'the body is not valid JSON');
     }
@@ -40,7 +39,7 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
 function hasBody(request: Request): boolean {
   const length = request.headers.get('content-length');
   if (length !== null) return Number(length) > 0;
-  return request.headers.has('transfer-encoding') && request.body !== null;
+  return request.body !== null;
 }
 
 /** The body as text, or undefined once it passes `maxBytes` (the rest is drained). */

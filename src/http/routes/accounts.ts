@@ -89,7 +89,7 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): voi
       reference: body.reference ?? null,
       metadata: body.metadata,
     };
-    const request = idempotentRequest(c, '/v1/accounts', { required: false });
+    const request = idempotentRequest(c, '/v1/accounts', { required: false, body });
     if (!request) return c.json(accountView(await openAccount(deps.sql, actor, input)), 201);
 
     const result = await runIdempotent(deps, request, openAccountOperation(actor, input));

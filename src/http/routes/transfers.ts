@@ -70,7 +70,7 @@ const list = createRoute({
 export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
-    const request = idempotentRequest(c, '/v1/transfers', { required: true });
+    const request = idempotentRequest(c, '/v1/transfers', { required: true, body });
     if (!request) throw new Error('an idempotency key is required here');
     const result = await acceptTransfer(deps, actorOf(c), request, {
       sourceAccountId: body.source_account_id,

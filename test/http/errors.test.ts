@@ -1,0 +1,250 @@
+import { type AddressInfo, createServer } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/http/app.js';
+import { createRedis } from '../../src/redis/connection.js';
+import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+
+let app: TestApp;
+let key: string;
+let account: string;
+let other: string;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  key = (await newTenant(app.sql)).key;
+  account = await openAccount(app, key, { overdraft_limit: 100 });
+  other = await openAccount(app, key);
+});
+afterAll(() => app.close());
+
+/** Every authenticated route, with a valid body where it takes one. */
+function routes(): [string, string, unknown?][] {
+  return [
+    ['POST', '/v1/accounts', { currency: 'EUR' }],
+    ['GET', '/v1/accounts'],
+    ['GET', `/v1/accounts/${account}`],
+    ['DELETE', `/v1/accounts/${other}`],
+    ['GET', `/v1/accounts/${account}/entries`],
+    [
+      'POST',
+      '/v1/transfers',
+      { source_account_id: account, destination_account_id: other, amount: 1, currency: 'EUR' },
+    ],
+    ['GET', '/v1/transfers'],
+    ['GET', '/v1/transfers/tr_missing'],
+  ];
+}
+
+function expectProblem(answer: { status: number; headers: Headers; body: unknown }, code: string) {
+  expect(answer.headers.get('content-type')).toBe('application/problem+json');
+  expect(answer.body).toMatchObject({ code, status: answer.status });
+  const body = answer.body as { request_id?: string; type?: string; title?: string };
+  expect(body.request_id).toBe(answer.headers.get('x-request-id'));
+  expect(body.type).toContain(code);
+  expect(typeof body.title).toBe('string');
+}
+
+describe('every route', () => {
+  it('needs an API key: 401 without one, with a wrong one, or with a revoked one', async () => {
+    const revoked = await newTenant(app.sql, 'revoked');
+    await app.sql`update api_keys set revoked_at = now() where tenant_id = ${revoked.tenantId}`;
+    for (const [method, path, body] of routes()) {
+      for (const credential of [undefined, 'fck_not_a_key', revoked.key]) {
+        const answer = await call(app, method, path, {
+          body,
+          headers: { 'idempotency-key': 'k' },
+          ...(credential ? { key: credential } : {}),
+        });
+        expect(answer.status, `${method} ${path}`).toBe(401);
+        expectProblem(answer, 'unauthorized');
+      }
+    }
+  });
+
+  it('answers bad input with 4xx problem+json, never a 500', async () => {
+    const bad: [string, string, RequestInit][] = [
+      ['POST', '/v1/accounts', { body: '{"currency":' }],
+      ['POST', '/v1/accounts', { body: '{"currency":"euro","overdraft_limit":-1}' }],
+      ['POST', '/v1/accounts', { body: '[]' }],
+      ['POST', '/v1/accounts', { body: '{"currency":"EUR","surprise":1}' }],
+      ['POST', '/v1/transfers', { body: '{"amount":"12"}' }],
+      ['POST', '/v1/transfers', { body: '{"amount":9007199254740992}' }],
+      ['POST', '/v1/transfers', { body: 'null' }],
+      ['GET', '/v1/accounts?limit=0', {}],
+      ['GET', '/v1/accounts?limit=abc', {}],
+      ['GET', '/v1/transfers?status=lost', {}],
+      ['GET', '/v1/transfers/tr_x?wait=31', {}],
+      ['GET', `/v1/accounts/${account}/entries?limit=101`, {}],
+      ['PUT', '/v1/accounts', { body: '{}' }],
+      ['GET', '/v1/nowhere', {}],
+    ];
+    for (const [method, path, init] of bad) {
+      const headers = new Headers(init.headers);
+      headers.set('idempotency-key', `bad-${method}-${path}-${String(init.body)}`.slice(0, 200));
+      const response = await app.request(path, { ...init, method, headers, key });
+      const body = (await response.json()) as { code: string };
+      expect(response.status, `${method} ${path} ${String(init.body)}`).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expectProblem({ status: response.status, headers: response.headers, body }, body.code);
+    }
+  });
+});
+
+describe('error codes', () => {
+  it('validation_error lists each failing field', async () => {
+    const answer = await call(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'v-1' },
+      body: { source_account_id: account, amount: 0, currency: 'eur' },
+    });
+    expect(answer.status).toBe(422);
+    expectProblem(answer, 'validation_error');
+    const fields = (answer.body as { errors: { field: string }[] }).errors.map((e) => e.field);
+    expect(fields.sort()).toEqual(['amount', 'currency', 'destination_account_id']);
+  });
+
+  it('validation_error for a currency that differs from the accounts, or source = destination', async () => {
+    const base = { source_account_id: account, destination_account_id: other, amount: 1 };
+    const currency = await call(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'v-2' },
+      body: { ...base, currency: 'USD' },
+    });
+    expect(currency.status).toBe(422);
+    expectProblem(currency, 'validation_error');
+    const same = await call(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'v-3' },
+      body: { ...base, destination_account_id: account, currency: 'EUR' },
+    });
+    expect(same.status).toBe(422);
+    expectProblem(same, 'validation_error');
+  });
+
+  it('malformed_json, unsupported_media_type and not_found', async () => {
+    const headers = { 'idempotency-key': 'm-1' };
+    const malformed = await app.request('/v1/transfers', {
+      method: 'POST',
+      key,
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: '{"amount": 1,',
+    });
+    expectProblem(
+      { status: malformed.status, headers: malformed.headers, body: await malformed.json() },
+      'malformed_json',
+    );
+    expect(malformed.status).toBe(400);
+
+    const media = await app.request('/v1/transfers', {
+      method: 'POST',
+      key,
+      headers: { ...headers, 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(media.status).toBe(415);
+    expectProblem(
+      { status: media.status, headers: media.headers, body: await media.json() },
+      'unsupported_media_type',
+    );
+
+    const missing = await call(app, 'GET', '/v1/accounts/acct_missing', { key });
+    expect(missing.status).toBe(404);
+    expectProblem(missing, 'not_found');
+  });
+
+  it('echoes a sane X-Request-Id and replaces an unsafe one', async () => {
+    const sane = await call(app, 'GET', '/v1/accounts', {
+      key,
+      headers: { 'x-request-id': 'client-abc.123' },
+    });
+    expect(sane.headers.get('x-request-id')).toBe('client-abc.123');
+    const unsafe = await call(app, 'GET', '/v1/accounts', {
+      key,
+      headers: { 'x-request-id': 'a b;c' },
+    });
+    expect(unsafe.headers.get('x-request-id')).toMatch(/^req_/);
+  });
+
+  it('unavailable (503) when Redis is down, and nothing is recorded', async () => {
+    const port = await freePort();
+    const deadRedis = createRedis({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    deadRedis.on('error', () => {});
+    const broken = createApp({ ...app.deps, redis: deadRedis });
+    const before = await app.sql`select id from transfers where source_account_id = ${account}`;
+    const response = await broken.request('/v1/transfers', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'outage-1',
+      },
+      body: JSON.stringify({
+        source_account_id: account,
+        destination_account_id: other,
+        amount: 1,
+        currency: 'EUR',
+      }),
+    });
+    deadRedis.disconnect();
+    expect(response.status).toBe(503);
+    expectProblem(
+      { status: response.status, headers: response.headers, body: await response.json() },
+      'unavailable',
+    );
+    const after = await app.sql`select id from transfers where source_account_id = ${account}`;
+    expect(after.length).toBe(before.length);
+  });
+});
+
+describe('over a real socket', () => {
+  let server: ServerType;
+  let base: string;
+
+  beforeAll(async () => {
+    const web = createApp(app.deps);
+    server = await new Promise<ServerType>((resolve) => {
+      const started = serve({ fetch: web.fetch, hostname: '127.0.0.1', port: 0 }, () =>
+        resolve(started),
+      );
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('answers an oversized body with 413, not a reset connection', async () => {
+    const huge = JSON.stringify({ description: 'x'.repeat(app.config.MAX_BODY_BYTES * 4) });
+    for (const chunked of [false, true]) {
+      const body = chunked
+        ? new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode(huge));
+              controller.close();
+            },
+          })
+        : huge;
+      const response = await fetch(`${base}/v1/transfers`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'idempotency-key': `big-${chunked}`,
+        },
+        body,
+        ...(chunked ? { duplex: 'half' } : {}),
+      } as RequestInit);
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ code: 'payload_too_large' });
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishSettled } from '../../src/redis/settled.js';
+import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+
+let app: TestApp;
+let key: string;
+let source: string;
+let destination: string;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  key = (await newTenant(app.sql)).key;
+  source = await openAccount(app, key, { overdraft_limit: 1000 });
+  destination = await openAccount(app, key);
+});
+afterAll(() => app.close());
+
+async function accept(idempotencyKey: string): Promise<string> {
+  const answer = await call<{ id: string }>(app, 'POST', '/v1/transfers', {
+    key,
+    headers: { 'idempotency-key': idempotencyKey },
+    body: {
+      source_account_id: source,
+      destination_account_id: destination,
+      amount: 1,
+      currency: 'EUR',
+    },
+  });
+  return answer.body.id;
+}
+
+describe('GET /v1/transfers/{id}?wait=N', () => {
+  it('answers as soon as the transfer is final and the signal arrives', async () => {
+    const id = await accept('wait-1');
+    const started = Date.now();
+    const waiting = call<{ status: string }>(app, 'GET', `/v1/transfers/${id}?wait=20`, { key });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await app.sql`
+      update transfers set status = 'failed', failed_at = now(), failure_code = 'account_closed'
+      where id = ${id}`;
+    await publishSettled(app.deps.redis, app.config.REDIS_PREFIX, [id]);
+    const answer = await waiting;
+    expect(answer.body.status).toBe('failed');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('answers pending when the wait runs out', async () => {
+    const id = await accept('wait-2');
+    const started = Date.now();
+    const answer = await call<{ status: string }>(app, 'GET', `/v1/transfers/${id}?wait=1`, {
+      key,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('pending');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('answers at once without wait', async () => {
+    const id = await accept('wait-3');
+    const answer = await call<{ status: string }>(app, 'GET', `/v1/transfers/${id}`, { key });
+    expect(answer.body.status).toBe('pending');
+    expect(app.deps.waiters.size).toBe(0);
+  });
+});
