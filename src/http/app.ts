@@ -57,6 +57,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
       version: '1',
       description: 'Money transfers with idempotent acceptance and a double-entry ledger.',
     },
+    security: [{ apiKey: [] }],
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
