@@ -24,6 +24,8 @@ export const configSchema = z.object({
   MAX_BODY_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(30_000),
   LONG_POLL_MAX_SECONDS: int(0, 30).default(30),
+  /** Turns on the queue dashboard at /admin/queues, behind HTTP basic auth (user `admin`). */
+  ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
 
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/fintech_core'),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
@@ -53,6 +55,14 @@ export const configSchema = z.object({
   ]),
   WEBHOOK_DISABLE_AFTER_MS: int(0, 365 * 86_400_000).default(5 * 86_400_000),
   WEBHOOK_SECRET_OVERLAP_MS: int(0, 30 * 86_400_000).default(86_400_000),
+  /** Upper bound on a receiver's Retry-After, so that it cannot park a delivery for good. */
+  WEBHOOK_RETRY_AFTER_MAX_MS: int(0, 7 * 86_400_000).default(86_400_000),
+  /** How often the dispatcher reads the outbox when no settled signal woke it. */
+  WEBHOOK_POLL_INTERVAL_MS: int(50, 60_000).default(1_000),
+  /** Delivery attempts one webhooks process makes at the same time. */
+  WEBHOOK_CONCURRENCY: int(1, 1_000).default(20),
+  /** How long a delivery job's queue lock lives without renewal (renewed at half). */
+  WEBHOOK_JOB_LOCK_MS: int(1_000, 600_000).default(30_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

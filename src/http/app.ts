@@ -7,6 +7,7 @@ import { requireApiKey } from './middleware/auth.js';
 import { jsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { problemResponse, toAppError } from './problem.js';
+import { mountQueueDashboard } from './queue-dashboard.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerTransferRoutes } from './routes/transfers.js';
@@ -64,6 +65,9 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     scheme: 'bearer',
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  if (deps.config.ADMIN_PASSWORD) {
+    mountQueueDashboard(app, deps.queues.all(), deps.config.ADMIN_PASSWORD);
+  }
 
   app.use('/v1/*', requireApiKey(deps.sql));
   app.use('/v1/*', jsonBody(deps.config.MAX_BODY_BYTES));

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+describe('queue dashboard', () => {
+  let withPassword: TestApp;
+  let without: TestApp;
+  beforeAll(async () => {
+    withPassword = await startTestApp({ ADMIN_PASSWORD: 'correct horse battery' });
+    without = await startTestApp();
+  });
+  afterAll(async () => {
+    await withPassword.close();
+    await without.close();
+  });
+
+  it('shows every partition queue to an operator with the password', async () => {
+    const auth = `Basic ${Buffer.from('admin:correct horse battery').toString('base64')}`;
+    const response = await withPassword.request('/admin/queues/api/queues', {
+      headers: { authorization: auth },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { queues: { name: string }[] };
+    const names = body.queues.map((queue) => queue.name);
+    expect(names).toEqual(
+      expect.arrayContaining(
+        Array.from({ length: withPassword.config.PARTITIONS }, (_, p) => `transfers-p${p}`),
+      ),
+    );
+  });
+
+  it('refuses anyone without the password', async () => {
+    const wrong = `Basic ${Buffer.from('admin:guess').toString('base64')}`;
+    for (const headers of [{}, { authorization: wrong }]) {
+      const response = await withPassword.request('/admin/queues/api/queues', { headers });
+      expect(response.status).toBe(401);
+    }
+  });
+
+  it('is not mounted at all without a configured password', async () => {
+    expect((await without.request('/admin/queues')).status).toBe(404);
+  });
+});
