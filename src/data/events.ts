@@ -65,3 +65,43 @@ export async function appendEvents(
     )}`;
   return inserted;
 }
+
+const EVENT_COLUMNS = 'id, tenant_id, seq, type, data, created_at';
+
+/** A tenant's event. */
+export async function findEvent(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<EventRow | undefined> {
+  const [row] = await db<EventRow[]>`
+    select ${db.unsafe(EVENT_COLUMNS)} from events where id = ${id} and tenant_id = ${tenantId}`;
+  return row;
+}
+
+/** An event by id, whoever's it is: for the delivery worker. */
+export async function findEventById(db: Db, id: string): Promise<EventRow | undefined> {
+  const [row] = await db<EventRow[]>`
+    select ${db.unsafe(EVENT_COLUMNS)} from events where id = ${id}`;
+  return row;
+}
+
+/**
+ * The tenant's events after sequence number `afterSeq`, in sequence order,
+ * optionally of one type; `limit + 1` rows, so the caller can tell whether
+ * more follow.
+ */
+export async function listEventsAfter(
+  db: Db,
+  tenantId: string,
+  afterSeq: bigint,
+  limit: number,
+  filter: { type?: EventType | undefined },
+): Promise<EventRow[]> {
+  const type = filter.type ? db`and type = ${filter.type}` : db``;
+  return db<EventRow[]>`
+    select ${db.unsafe(EVENT_COLUMNS)} from events
+    where tenant_id = ${tenantId} and seq > ${afterSeq.toString()} ${type}
+    order by seq
+    limit ${limit + 1}`;
+}
