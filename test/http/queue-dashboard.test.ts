@@ -30,7 +30,7 @@ describe('queue dashboard', () => {
 
   it('refuses anyone without the password', async () => {
     const wrong = `Basic ${Buffer.from('admin:guess').toString('base64')}`;
-    for (const headers of [{}, { authorization: wrong }]) {
+    for (const headers of [{}, { authorization: wrong }] as Record<string, string>[]) {
       const response = await withPassword.request('/admin/queues/api/queues', { headers });
       expect(response.status).toBe(401);
     }
