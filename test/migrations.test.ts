@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabase, migrate } from '../src/db/migrate.js';
 import { TEST_DATABASE_URL } from './support/env.js';
 
-const scratchUrl = TEST_DATABASE_URL.replace(/\/[^/]+$/, '/fintech_core_test_migrations');
+const scratchUrl = `${TEST_DATABASE_URL}_migrations`;
 
 describe('migrations', () => {
   afterAll(() => dropDatabase(scratchUrl));

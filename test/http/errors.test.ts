@@ -1,9 +1,10 @@
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { createRedis } from '../../src/redis/connection.js';
 import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+import { freePort } from '../support/ports.js';
 
 let app: TestApp;
 let key: string;
@@ -238,13 +239,3 @@ describe('over a real socket', () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Config, loadConfig } from '../../src/config.js';
 
+/** Set by the global setup for every test file: the run's own database. */
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/fintech_core_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,15 +1,25 @@
 import { Redis } from 'ioredis';
 import { dropDatabase, migrate } from '../../src/db/migrate.js';
-import { TEST_DATABASE_URL, TEST_REDIS_PREFIX_ROOT, TEST_REDIS_URL } from './env.js';
+import { TEST_REDIS_PREFIX_ROOT, TEST_REDIS_URL } from './env.js';
 
-/** Starts every test run on a freshly migrated database of its own. */
+const BASE_URL = 'postgres://postgres@127.0.0.1:5432/fintech_core_test';
+
+/**
+ * Starts every test run on a freshly migrated database of its own, named
+ * after the run's process so that two runs on one machine never meet. Test
+ * files inherit its address through TEST_DATABASE_URL.
+ */
 export async function setup(): Promise<void> {
-  await dropDatabase(TEST_DATABASE_URL);
-  await migrate(TEST_DATABASE_URL);
+  const url = process.env.TEST_DATABASE_URL ?? `${BASE_URL}_${process.pid}`;
+  process.env.TEST_DATABASE_URL = url;
+  await dropDatabase(url);
+  await migrate(url);
 }
 
-/** Removes the Redis keys the run left behind; the default prefix is never touched. */
+/** Drops the run's database and removes the Redis keys the run left behind. */
 export async function teardown(): Promise<void> {
+  const url = process.env.TEST_DATABASE_URL;
+  if (url?.startsWith(`${BASE_URL}_`)) await dropDatabase(url);
   const redis = new Redis(TEST_REDIS_URL);
   try {
     let cursor = '0';

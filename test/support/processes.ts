@@ -1,0 +1,65 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  logPath: string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts a process of the project (`src/server.ts`, `workers/transfers.ts`,
+ * ...) as an operator would, with only the environment given. Output goes to
+ * a log file, so that a failing test can point at it.
+ */
+export function startChild(name: string, entry: string, env: Record<string, string>): Child {
+  const logDir = mkdtempSync(join(tmpdir(), 'fintech-core-test-'));
+  const logPath = join(logDir, `${name}.log`);
+  const log = createWriteStream(logPath);
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return { name, process: child, logPath, exited };
+}
+
+/** SIGTERM, then SIGKILL if the process is still there after `graceMs`. */
+export async function stopChild(child: Child, graceMs = 10_000): Promise<number | null> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return child.exited;
+  child.process.kill('SIGTERM');
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
+  const code = await child.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+export async function killChild(child: Child): Promise<void> {
+  child.process.kill('SIGKILL');
+  await child.exited;
+}
+
+/** Polls a URL until it answers 200. */
+export async function waitForOk(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not become ready in ${timeoutMs} ms`);
+}

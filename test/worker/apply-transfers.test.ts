@@ -1,0 +1,483 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import type { Sql } from '../../src/db/sql.js';
+import { partitionOf } from '../../src/queue/partitions.js';
+import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import { testConfig } from '../support/env.js';
+import {
+  balanceOf,
+  captureLogger,
+  connect,
+  createAccount,
+  createAccounts,
+  createScratchDatabase,
+  dropScratchDatabase,
+  enqueueAll,
+  healthyLedger,
+  insertPendingTransfers,
+  ledgerReport,
+  newTenant,
+  type PendingFixture,
+  statusCounts,
+  statuses,
+  waitForFinal,
+  waitUntil,
+} from './fixtures.js';
+import {
+  appliedOneByOne,
+  createProducer,
+  type InProcessWorkers,
+  type Producer,
+  startInProcessWorkers,
+  transientError,
+} from './support.js';
+
+let databaseUrl: string;
+let sql: Sql;
+const cleanups: (() => Promise<void>)[] = [];
+
+function config(overrides: Record<string, string> = {}): Config {
+  return testConfig({ DATABASE_URL: databaseUrl, ...overrides });
+}
+
+async function workersFor(
+  cfg: Config,
+  options: Parameters<typeof startInProcessWorkers>[1] = {},
+): Promise<InProcessWorkers> {
+  const set = await startInProcessWorkers(cfg, options);
+  cleanups.push(() => set.close());
+  return set;
+}
+
+function producerFor(cfg: Config): Producer {
+  const producer = createProducer(cfg);
+  cleanups.push(() => producer.close());
+  return producer;
+}
+
+/** Moves `amount` from `bank` to `account` through the running worker. */
+async function fund(
+  cfg: Config,
+  producer: Producer,
+  tenantId: string,
+  bank: string,
+  account: string,
+  amount: bigint,
+): Promise<void> {
+  const transfers = await insertPendingTransfers(sql, cfg, tenantId, [
+    { source: bank, destination: account, amount },
+  ]);
+  await enqueueAll(producer.queues, transfers);
+  await waitUntil('the funding transfer posted', async () => {
+    const [status] = await statuses(
+      sql,
+      transfers.map((transfer) => transfer.id),
+    );
+    return status === 'posted';
+  });
+}
+
+beforeAll(async () => {
+  databaseUrl = await createScratchDatabase();
+  sql = connect(config());
+});
+
+afterAll(async () => {
+  await sql?.end({ timeout: 5 });
+  if (databaseUrl) await dropScratchDatabase(databaseUrl);
+});
+
+async function closeAll(): Promise<void> {
+  const pending = cleanups.splice(0).reverse();
+  for (const cleanup of pending) await cleanup();
+}
+
+describe('applying transfers', () => {
+  afterAll(closeAll);
+
+  it('never spends the same money twice under concurrent workers and appliers', async () => {
+    const cfg = config();
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
+    const alice = await createAccount(sql, tenantId);
+    const bob = await createAccount(sql, tenantId);
+    const producer = producerFor(cfg);
+    await workersFor(cfg);
+    await workersFor(cfg);
+    await fund(cfg, producer, tenantId, bank, alice, 50n);
+
+    // Appliers that ignore the queue entirely, as a job whose queue lock lapsed would.
+    const partition = partitionOf(alice, cfg.PARTITIONS);
+    const rogue = connect(cfg, 'rogue-applier');
+    cleanups.push(() => rogue.end({ timeout: 5 }));
+    let accepting = true;
+    const rogues = [3, 5, 7].map(async (batchSize) => {
+      for (;;) {
+        const result = await applyPendingBatch(rogue, partition, batchSize);
+        if (result.settled.length > 0) continue;
+        if (!accepting) return;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    });
+    const accepted = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const transfers = await insertPendingTransfers(sql, cfg, tenantId, [
+          { source: alice, destination: bob, amount: 1n },
+        ]);
+        await enqueueAll(producer.queues, transfers);
+        return transfers;
+      }),
+    );
+    accepting = false;
+    await Promise.all(rogues);
+
+    const counts = await waitForFinal(sql, tenantId);
+    const outcomes = await statuses(
+      sql,
+      accepted.flat().map((transfer) => transfer.id),
+    );
+    expect(counts).toEqual({ pending: 0, posted: 51, failed: 150 });
+    expect(outcomes.filter((outcome) => outcome === 'posted')).toHaveLength(50);
+    expect(outcomes.filter((outcome) => outcome === 'failed:insufficient_funds')).toHaveLength(150);
+    expect(await balanceOf(sql, alice)).toBe(0n);
+    expect(await balanceOf(sql, bob)).toBe(50n);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(51));
+  });
+
+  it('applies transfers of one source in acceptance order', async () => {
+    const cfg = config();
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
+    const alice = await createAccount(sql, tenantId);
+    const bob = await createAccount(sql, tenantId);
+    const producer = producerFor(cfg);
+    await workersFor(cfg);
+    await fund(cfg, producer, tenantId, bank, alice, 100n);
+
+    const amounts = [60n, 50n, 40n, 30n];
+    const transfers = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      amounts.map((amount) => ({ source: alice, destination: bob, amount })),
+    );
+    await enqueueAll(producer.queues, transfers);
+    await waitForFinal(sql, tenantId);
+
+    const expected = appliedOneByOne(100n, amounts);
+    expect(expected).toEqual([
+      'posted',
+      'failed:insufficient_funds',
+      'posted',
+      'failed:insufficient_funds',
+    ]);
+    expect(
+      await statuses(
+        sql,
+        transfers.map((transfer) => transfer.id),
+      ),
+    ).toEqual(expected);
+    expect(await balanceOf(sql, alice)).toBe(0n);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(3));
+  });
+
+  it('keeps acceptance order when a later job runs first and the first attempt fails', async () => {
+    const cfg = config({ APPLY_BATCH_SIZE: '1' });
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
+    const alice = await createAccount(sql, tenantId);
+    const bob = await createAccount(sql, tenantId);
+    const producer = producerFor(cfg);
+    let failures = 0;
+    const { logger, records } = captureLogger();
+    await workersFor(cfg, {
+      logger,
+      apply: async (db, partition, batchSize) => {
+        if (failures > 0) {
+          failures--;
+          throw transientError();
+        }
+        return applyPendingBatch(db, partition, batchSize);
+      },
+    });
+    await fund(cfg, producer, tenantId, bank, alice, 100n);
+
+    const amounts = [60n, 50n, 40n, 30n];
+    const transfers = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      amounts.map((amount) => ({ source: alice, destination: bob, amount })),
+    );
+    failures = 1;
+    await enqueueAll(producer.queues, [...transfers].reverse().slice(0, 1));
+    await waitUntil('the first attempt failed', async () => failures === 0);
+    await enqueueAll(producer.queues, [...transfers].reverse());
+    await waitForFinal(sql, tenantId);
+
+    expect(
+      await statuses(
+        sql,
+        transfers.map((transfer) => transfer.id),
+      ),
+    ).toEqual(appliedOneByOne(100n, amounts));
+    const last = transfers.at(-1)?.id;
+    expect(records.some((record) => record.transferId === last && record.outcome === 'retry')).toBe(
+      true,
+    );
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(3));
+  });
+
+  it('matches one-by-one application for many sources, shuffled jobs and faults', async () => {
+    const cfg = config({ APPLY_BATCH_SIZE: '3' });
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
+    const sources = await createAccounts(sql, tenantId, 8);
+    const sinks = await createAccounts(sql, tenantId, 3);
+    const producer = producerFor(cfg);
+    let calls = 0;
+    await workersFor(cfg, {
+      apply: async (db, partition, batchSize) => {
+        calls++;
+        if (calls % 3 === 0) throw transientError();
+        return applyPendingBatch(db, partition, batchSize);
+      },
+    });
+    await workersFor(cfg);
+    const funding = sources.map((_, index) => BigInt(100 + index * 10));
+    await Promise.all(
+      sources.map((source, index) =>
+        fund(cfg, producer, tenantId, bank, source, funding[index] ?? 0n),
+      ),
+    );
+
+    const plan = sources.map(() => Array.from({ length: 15 }, () => BigInt(1 + randomInt(40))));
+    const specs = plan.flatMap((amounts, index) =>
+      amounts.map((amount, step) => ({
+        source: sources[index] ?? '',
+        destination: sinks[(index + step) % sinks.length] ?? '',
+        amount,
+      })),
+    );
+    const interleaved = interleave(specs, sources);
+    const transfers = await insertPendingTransfers(sql, cfg, tenantId, interleaved);
+    await enqueueAll(producer.queues, shuffle(transfers));
+    await waitForFinal(sql, tenantId, 20_000);
+
+    for (const [index, source] of sources.entries()) {
+      const mine = transfers.filter((_, position) => interleaved[position]?.source === source);
+      const amounts = interleaved
+        .filter((spec) => spec.source === source)
+        .map((spec) => BigInt(spec.amount));
+      expect(
+        await statuses(
+          sql,
+          mine.map((transfer) => transfer.id),
+        ),
+      ).toEqual(appliedOneByOne(funding[index] ?? 0n, amounts));
+    }
+    const posted = (await statusCounts(sql, tenantId)).posted;
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(posted));
+  });
+
+  it('fails a transfer from or to a closed account with account_closed', async () => {
+    const cfg = config();
+    const tenantId = await newTenant(sql);
+    const open = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const closed = await createAccount(sql, tenantId, { closed: true });
+    const producer = producerFor(cfg);
+    await workersFor(cfg);
+    const transfers = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: open, destination: closed, amount: 5n },
+      { source: closed, destination: open, amount: 5n },
+    ]);
+    await enqueueAll(producer.queues, transfers);
+    await waitForFinal(sql, tenantId);
+
+    expect(
+      await statuses(
+        sql,
+        transfers.map((transfer) => transfer.id),
+      ),
+    ).toEqual(['failed:account_closed', 'failed:account_closed']);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(0));
+  });
+});
+
+describe('idempotent apply', () => {
+  afterAll(closeAll);
+
+  async function oneTransfer(cfg: Config): Promise<{ tenantId: string; transfer: PendingFixture }> {
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const alice = await createAccount(sql, tenantId);
+    const [transfer] = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: bank, destination: alice, amount: 10n },
+    ]);
+    if (!transfer) throw new Error('no transfer');
+    return { tenantId, transfer };
+  }
+
+  it('applies a transfer once when its job is added twice, and again after it ran', async () => {
+    const cfg = config();
+    const producer = producerFor(cfg);
+    const { tenantId, transfer } = await oneTransfer(cfg);
+    await enqueueAll(producer.queues, [transfer, transfer]);
+    expect(await producer.queues.queue(transfer.partition).getJobCounts('wait')).toEqual({
+      wait: 1,
+    });
+
+    const { logger, records } = captureLogger();
+    await workersFor(cfg, { logger });
+    await waitForFinal(sql, tenantId);
+    await waitUntil('the job was removed', async () => {
+      return (await producer.queues.queue(transfer.partition).getJob(transfer.id)) === undefined;
+    });
+    await enqueueAll(producer.queues, [transfer]);
+    await waitUntil('the re-added job ran', async () =>
+      records.some((record) => record.outcome === 'already_final'),
+    );
+
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(1));
+  });
+
+  it('settles nothing when the same partition is applied again', async () => {
+    const cfg = config();
+    const { tenantId, transfer } = await oneTransfer(cfg);
+    const first = await applyPendingBatch(sql, transfer.partition, 100);
+    const second = await applyPendingBatch(sql, transfer.partition, 100);
+
+    expect(first.settled.map((settled) => settled.id)).toContain(transfer.id);
+    expect(second.settled.map((settled) => settled.id)).not.toContain(transfer.id);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(1));
+  });
+
+  it('settles each transfer once when many appliers run the same partition at once', async () => {
+    const cfg = config();
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
+    const others = await createAccounts(sql, tenantId, 5);
+    const transfers = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      Array.from({ length: 60 }, (_, index) => ({
+        source: bank,
+        destination: others[index % others.length] ?? '',
+        amount: 3n,
+      })),
+    );
+    const partition = transfers[0]?.partition ?? 0;
+    const pools = [connect(cfg), connect(cfg), connect(cfg)];
+    cleanups.push(async () => {
+      await Promise.all(pools.map((pool) => pool.end({ timeout: 5 })));
+    });
+
+    const results = await Promise.all(
+      pools.flatMap((pool) => [
+        applyPendingBatch(pool, partition, 25),
+        applyPendingBatch(pool, partition, 25),
+      ]),
+    );
+
+    const settledIds = results.flatMap((result) => result.settled.map((settled) => settled.id));
+    const ours = settledIds.filter((id) => transfers.some((transfer) => transfer.id === id));
+    expect(new Set(ours).size).toBe(ours.length);
+    expect(ours).toHaveLength(60);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(60));
+  });
+});
+
+describe('transient faults', () => {
+  afterAll(closeAll);
+
+  it('keeps a transfer pending when its database connection dies mid-apply, then posts it', async () => {
+    const cfg = config();
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const alice = await createAccount(sql, tenantId);
+    const producer = producerFor(cfg);
+    const { logger, records } = captureLogger();
+    const set = await workersFor(cfg, { logger });
+
+    // Hold the destination row as an apply transaction would, so that the
+    // worker's apply waits inside its transaction; acceptance is not blocked.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holderPid = 0;
+    const holder = sql.begin(async (tx) => {
+      const [me] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      holderPid = me?.pid ?? 0;
+      await tx`select id from accounts where id = ${alice} for no key update`;
+      await released;
+    });
+    await waitUntil('the lock is held', async () => holderPid !== 0);
+
+    const transfers = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: bank, destination: alice, amount: 10n },
+    ]);
+    await enqueueAll(producer.queues, transfers);
+    let victim = 0;
+    await waitUntil('the apply transaction waits on the held row', async () => {
+      const [row] = await sql<{ pid: number }[]>`
+        select pid from pg_stat_activity
+        where application_name = ${set.application}
+          and ${holderPid}::int = any(pg_blocking_pids(pid))`;
+      victim = row?.pid ?? 0;
+      return victim !== 0;
+    });
+    await sql`select pg_terminate_backend(${victim}::int)`;
+    await waitUntil('the worker saw the fault', async () =>
+      records.some((record) => record.outcome === 'retry'),
+    );
+
+    expect(
+      await statuses(
+        sql,
+        transfers.map((transfer) => transfer.id),
+      ),
+    ).toEqual(['pending']);
+    release();
+    await holder;
+    await waitForFinal(sql, tenantId);
+
+    expect(
+      await statuses(
+        sql,
+        transfers.map((transfer) => transfer.id),
+      ),
+    ).toEqual(['posted']);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(1));
+  });
+});
+
+function randomInt(below: number): number {
+  return Math.floor(Math.random() * below);
+}
+
+function shuffle<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let index = out.length - 1; index > 0; index--) {
+    const other = randomInt(index + 1);
+    const a = out[index];
+    const b = out[other];
+    if (a === undefined || b === undefined) continue;
+    out[index] = b;
+    out[other] = a;
+  }
+  return out;
+}
+
+/** Mixes the sources' transfers while keeping each source's own order. */
+function interleave<T extends { source: string }>(specs: T[], sources: string[]): T[] {
+  const queues = sources.map((source) => specs.filter((spec) => spec.source === source));
+  const out: T[] = [];
+  while (queues.some((queue) => queue.length > 0)) {
+    const live = queues.filter((queue) => queue.length > 0);
+    const next = live[randomInt(live.length)]?.shift();
+    if (next) out.push(next);
+  }
+  return out;
+}

@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { type Logger, pino } from 'pino';
+import type { Config } from '../../src/config.js';
+import { dropDatabase, migrate } from '../../src/db/migrate.js';
+import { createSql, type Sql } from '../../src/db/sql.js';
+import { newId } from '../../src/lib/ids.js';
+import { partitionOf } from '../../src/queue/partitions.js';
+import type { TransferQueues } from '../../src/queue/transfer-queues.js';
+import type { Redis } from '../../src/redis/connection.js';
+import { createTenant } from '../../src/services/tenants.js';
+import { TEST_DATABASE_URL } from '../support/env.js';
+
+/**
+ * A freshly migrated database for one test file. A worker applies every
+ * pending transfer of its partitions, whoever accepted it, so the worker tests
+ * keep their transfers away from other test files' workers.
+ */
+export async function createScratchDatabase(): Promise<string> {
+  const name = `fintech_core_test_w_${randomBytes(4).toString('hex')}`;
+  const url = TEST_DATABASE_URL.replace(/\/[^/]+$/, `/${name}`);
+  await migrate(url);
+  return url;
+}
+
+export { dropDatabase as dropScratchDatabase };
+
+export function connect(config: Config, application = 'worker-test'): Sql {
+  return createSql(config, { max: 4, application });
+}
+
+export async function newTenant(sql: Sql): Promise<string> {
+  const { tenant } = await createTenant(sql, `worker test ${randomBytes(3).toString('hex')}`);
+  return tenant.id;
+}
+
+export async function createAccount(
+  sql: Sql,
+  tenantId: string,
+  options: { overdraftLimit?: bigint; currency?: string; closed?: boolean } = {},
+): Promise<string> {
+  const id = newId('acct');
+  await sql`
+    insert into accounts (id, tenant_id, currency, overdraft_limit, closed_at)
+    values (${id}, ${tenantId}, ${options.currency ?? 'USD'},
+      ${(options.overdraftLimit ?? 0n).toString()},
+      ${options.closed ? new Date() : null})`;
+  return id;
+}
+
+export async function createAccounts(
+  sql: Sql,
+  tenantId: string,
+  count: number,
+  overdraftLimit = 0n,
+): Promise<string[]> {
+  const rows = Array.from({ length: count }, () => ({
+    id: newId('acct'),
+    tenantId,
+    currency: 'USD',
+    overdraftLimit: overdraftLimit.toString(),
+  }));
+  await sql`insert into accounts ${sql(rows, 'id', 'tenantId', 'currency', 'overdraftLimit')}`;
+  return rows.map((row) => row.id);
+}
+
+export interface TransferSpec {
+  source: string;
+  destination: string;
+  amount: bigint | number;
+}
+
+export interface PendingFixture {
+  id: string;
+  tenantId: string;
+  partition: number;
+}
+
+/**
+ * Records transfers as accepted (pending), in the order given: `seq` follows
+ * it, as it follows acceptance order in the API.
+ */
+export async function insertPendingTransfers(
+  sql: Sql,
+  config: Pick<Config, 'PARTITIONS'>,
+  tenantId: string,
+  specs: TransferSpec[],
+): Promise<PendingFixture[]> {
+  const out: PendingFixture[] = [];
+  for (let start = 0; start < specs.length; start += 1_000) {
+    const rows = specs.slice(start, start + 1_000).map((spec) => ({
+      id: newId('tr'),
+      tenantId,
+      sourceAccountId: spec.source,
+      destinationAccountId: spec.destination,
+      partition: partitionOf(spec.source, config.PARTITIONS),
+      amount: spec.amount.toString(),
+      currency: 'USD',
+    }));
+    await sql`
+      insert into transfers ${sql(
+        rows,
+        'id',
+        'tenantId',
+        'sourceAccountId',
+        'destinationAccountId',
+        'partition',
+        'amount',
+        'currency',
+      )}`;
+    out.push(...rows.map((row) => ({ id: row.id, tenantId, partition: row.partition })));
+  }
+  return out;
+}
+
+export async function enqueueAll(
+  queues: TransferQueues,
+  transfers: PendingFixture[],
+): Promise<void> {
+  for (let start = 0; start < transfers.length; start += 500) {
+    await Promise.all(
+      transfers.slice(start, start + 500).map((transfer) =>
+        queues.enqueue(transfer.partition, {
+          transferId: transfer.id,
+          tenantId: transfer.tenantId,
+        }),
+      ),
+    );
+  }
+}
+
+export async function waitUntil(
+  label: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  everyMs = 25,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export async function statusCounts(sql: Sql, tenantId: string) {
+  const rows = await sql<{ status: string; count: bigint }[]>`
+    select status, count(*) as count from transfers where tenant_id = ${tenantId} group by status`;
+  const counts = { pending: 0, posted: 0, failed: 0 };
+  for (const row of rows) counts[row.status as keyof typeof counts] = Number(row.count);
+  return counts;
+}
+
+export async function waitForFinal(sql: Sql, tenantId: string, timeoutMs = 15_000) {
+  await waitUntil(
+    'every transfer is final',
+    async () => (await statusCounts(sql, tenantId)).pending === 0,
+    timeoutMs,
+  );
+  return statusCounts(sql, tenantId);
+}
+
+export async function statuses(sql: Sql, ids: string[]) {
+  const rows = await sql<{ id: string; status: string; failureCode: string | null }[]>`
+    select id, status, failure_code from transfers where id = any(${ids}::text[])`;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => {
+    const row = byId.get(id);
+    return row ? `${row.status}${row.failureCode ? `:${row.failureCode}` : ''}` : 'missing';
+  });
+}
+
+/**
+ * Every ledger invariant of one tenant, as numbers a test compares with zero:
+ * each is a count of violations or a sum that must balance.
+ */
+export async function ledgerReport(sql: Sql, tenantId: string) {
+  const [row] = await sql<
+    {
+      posted: bigint;
+      entries: bigint;
+      badPosted: bigint;
+      entriesOfUnposted: bigint;
+      driftedAccounts: bigint;
+      tenantSum: bigint;
+      belowOverdraft: bigint;
+      brokenChains: bigint;
+      eventsMissingOrDoubled: bigint;
+    }[]
+  >`
+    with t as (select * from transfers where tenant_id = ${tenantId}),
+    e as (select * from entries where tenant_id = ${tenantId}),
+    per_transfer as (
+      select t.id, t.status, t.amount, count(e.id) as n, coalesce(sum(e.amount), 0) as total,
+        coalesce(sum(e.amount) filter (where e.account_id = t.source_account_id), 0) as debit
+      from t left join e on e.transfer_id = t.id
+      group by t.id, t.status, t.amount),
+    evs as (
+      select data->>'id' as transfer_id, type from events where tenant_id = ${tenantId}
+        and type in ('transfer.posted', 'transfer.failed'))
+    select
+      (select count(*) from t where status = 'posted') as posted,
+      (select count(*) from e) as entries,
+      (select count(*) from per_transfer
+        where status = 'posted' and (n <> 2 or total <> 0 or debit <> -amount)) as bad_posted,
+      (select count(*) from per_transfer where status <> 'posted' and n <> 0)
+        as entries_of_unposted,
+      (select count(*) from accounts a where a.tenant_id = ${tenantId} and a.balance <>
+        coalesce((select sum(amount) from e where e.account_id = a.id), 0)) as drifted_accounts,
+      (select coalesce(sum(balance), 0)::int8 from accounts where tenant_id = ${tenantId})
+        as tenant_sum,
+      (select count(*) from e join accounts a on a.id = e.account_id
+        where e.balance_after < -a.overdraft_limit) as below_overdraft,
+      (select count(*) from (
+        select balance_after,
+          sum(amount) over (partition by account_id order by seq) as running
+        from e) chain where balance_after <> running) as broken_chains,
+      (select count(*) from t where status <> 'pending'
+        and (select count(*) from evs where evs.transfer_id = t.id) <> 1)
+        + (select count(*) from evs left join t on t.id = evs.transfer_id
+          where t.id is null or evs.type <> 'transfer.' || t.status)
+        as events_missing_or_doubled`;
+  if (!row) throw new Error('no report');
+  return {
+    posted: Number(row.posted),
+    entries: Number(row.entries),
+    badPosted: Number(row.badPosted),
+    entriesOfUnposted: Number(row.entriesOfUnposted),
+    driftedAccounts: Number(row.driftedAccounts),
+    tenantSum: row.tenantSum,
+    belowOverdraft: Number(row.belowOverdraft),
+    brokenChains: Number(row.brokenChains),
+    eventsMissingOrDoubled: Number(row.eventsMissingOrDoubled),
+  };
+}
+
+/** The report every settled tenant must give. */
+export function healthyLedger(posted: number) {
+  return {
+    posted,
+    entries: 2 * posted,
+    badPosted: 0,
+    entriesOfUnposted: 0,
+    driftedAccounts: 0,
+    tenantSum: 0n,
+    belowOverdraft: 0,
+    brokenChains: 0,
+    eventsMissingOrDoubled: 0,
+  };
+}
+
+export async function balanceOf(sql: Sql, accountId: string): Promise<bigint> {
+  const [row] = await sql<{ balance: bigint }[]>`
+    select balance from accounts where id = ${accountId}`;
+  if (!row) throw new Error(`no account ${accountId}`);
+  return row.balance;
+}
+
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A logger whose records a test can read. */
+export function captureLogger(): { logger: Logger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) {
+        if (line.trim() !== '') records.push(JSON.parse(line) as LogRecord);
+      }
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), records };
+}
+
+/** Removes one test prefix's keys, as if Redis lost them; nothing else is touched. */
+export async function wipePrefix(redis: Redis, prefix: string): Promise<number> {
+  let removed = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) removed += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return removed;
+}

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '../../src/db/sql.js';
+import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import { testConfig } from '../support/env.js';
+import {
+  connect,
+  createAccount,
+  createScratchDatabase,
+  dropScratchDatabase,
+  insertPendingTransfers,
+  newTenant,
+} from './fixtures.js';
+
+let databaseUrl: string;
+let sql: Sql;
+let tenantId: string;
+let accountId: string;
+
+/** The SQLSTATE a statement fails with, or 'ok' if it succeeds. */
+async function outcomeOf(statement: Promise<unknown>): Promise<string> {
+  try {
+    await statement;
+    return 'ok';
+  } catch (error) {
+    return String((error as { code?: unknown }).code);
+  }
+}
+
+beforeAll(async () => {
+  databaseUrl = await createScratchDatabase();
+  const config = testConfig({ DATABASE_URL: databaseUrl });
+  sql = connect(config);
+  tenantId = await newTenant(sql);
+  const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+  accountId = await createAccount(sql, tenantId);
+  const [transfer] = await insertPendingTransfers(sql, config, tenantId, [
+    { source: bank, destination: accountId, amount: 10n },
+  ]);
+  if (!transfer) throw new Error('no transfer');
+  await applyPendingBatch(sql, transfer.partition, 100);
+});
+
+afterAll(async () => {
+  await sql?.end({ timeout: 5 });
+  if (databaseUrl) await dropScratchDatabase(databaseUrl);
+});
+
+describe('history kept by the database', () => {
+  it('refuses to change or remove ledger entries', async () => {
+    expect(await outcomeOf(sql`update entries set amount = 1 where tenant_id = ${tenantId}`)).toBe(
+      '42501',
+    );
+    expect(await outcomeOf(sql`delete from entries where tenant_id = ${tenantId}`)).toBe('42501');
+    expect(await outcomeOf(sql`truncate entries cascade`)).toBe('42501');
+    const [row] = await sql<{ count: bigint }[]>`
+      select count(*) as count from entries where tenant_id = ${tenantId}`;
+    expect(row?.count).toBe(2n);
+  });
+
+  it('refuses to change or remove events', async () => {
+    expect(await outcomeOf(sql`update events set type = 'x' where tenant_id = ${tenantId}`)).toBe(
+      '42501',
+    );
+    expect(await outcomeOf(sql`delete from events where tenant_id = ${tenantId}`)).toBe('42501');
+  });
+
+  it('refuses to change or remove audit records', async () => {
+    expect(
+      await outcomeOf(sql`update audit_log set action = 'x' where tenant_id = ${tenantId}`),
+    ).toBe('42501');
+    expect(await outcomeOf(sql`delete from audit_log where tenant_id = ${tenantId}`)).toBe('42501');
+  });
+
+  it('refuses to delete an account, which can only be closed', async () => {
+    expect(await outcomeOf(sql`delete from accounts where id = ${accountId}`)).toBe('42501');
+    expect(
+      await outcomeOf(sql`update accounts set closed_at = now() where id = ${accountId}`),
+    ).toBe('ok');
+  });
+});

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { type Logger, pino } from 'pino';
+import type { Config } from '../../src/config.js';
+import type { Sql } from '../../src/db/sql.js';
+import { TransferQueues } from '../../src/queue/transfer-queues.js';
+import { createRedis, type Redis } from '../../src/redis/connection.js';
+import type { ApplyBatch } from '../../src/services/apply-transfers.js';
+import { startTransferWorkers, type TransferWorkers } from '../../src/worker/transfer-workers.js';
+import { connect } from './fixtures.js';
+
+export const silentLogger: Logger = pino({ level: 'silent' });
+
+/** A worker set running in the test process, with a pool of its own, as a process would. */
+export interface InProcessWorkers {
+  sql: Sql;
+  application: string;
+  workers: TransferWorkers;
+  close(): Promise<void>;
+}
+
+export async function startInProcessWorkers(
+  config: Config,
+  options: { apply?: ApplyBatch; logger?: Logger; sweeper?: boolean } = {},
+): Promise<InProcessWorkers> {
+  const application = `worker-test-${randomBytes(4).toString('hex')}`;
+  const sql = connect(config, application);
+  const workers = await startTransferWorkers(config, {
+    sql,
+    logger: options.logger ?? silentLogger,
+    apply: options.apply,
+    sweeper: options.sweeper,
+  });
+  return {
+    sql,
+    application,
+    workers,
+    async close() {
+      await workers.close();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/** The API's side of the queues: what accepting a transfer enqueues on. */
+export interface Producer {
+  redis: Redis;
+  queues: TransferQueues;
+  close(): Promise<void>;
+}
+
+export function createProducer(config: Config): Producer {
+  const redis = createRedis(config);
+  const queues = new TransferQueues(config, redis);
+  return {
+    redis,
+    queues,
+    async close() {
+      await queues.close();
+      await redis.quit();
+    },
+  };
+}
+
+/** An error the worker must treat as an outage, like a connection reset. */
+export function transientError(): Error {
+  return Object.assign(new Error('simulated connection reset'), { code: 'ECONNRESET' });
+}
+
+/** Outcomes of applying `amounts` one by one, in order, from `balance` with no overdraft. */
+export function appliedOneByOne(balance: bigint, amounts: bigint[]): string[] {
+  let left = balance;
+  return amounts.map((amount) => {
+    if (left - amount < 0n) return 'failed:insufficient_funds';
+    left -= amount;
+    return 'posted';
+  });
+}

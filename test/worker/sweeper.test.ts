@@ -1,0 +1,206 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import { PARTITION_LOCK_NAMESPACE } from '../../src/data/ledger.js';
+import type { Sql } from '../../src/db/sql.js';
+import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import { sweepOnce } from '../../src/services/sweeper.js';
+import { testConfig } from '../support/env.js';
+import {
+  captureLogger,
+  connect,
+  createAccounts,
+  createScratchDatabase,
+  dropScratchDatabase,
+  enqueueAll,
+  healthyLedger,
+  insertPendingTransfers,
+  ledgerReport,
+  newTenant,
+  waitForFinal,
+  waitUntil,
+  wipePrefix,
+} from './fixtures.js';
+import { createProducer, type Producer, silentLogger, startInProcessWorkers } from './support.js';
+
+let databaseUrl: string;
+let sql: Sql;
+const cleanups: (() => Promise<void>)[] = [];
+
+function config(overrides: Record<string, string> = {}): Config {
+  return testConfig({
+    DATABASE_URL: databaseUrl,
+    SWEEPER_INTERVAL_MS: '200',
+    SWEEPER_PENDING_AFTER_MS: '300',
+    ...overrides,
+  });
+}
+
+function producerFor(cfg: Config): Producer {
+  const producer = createProducer(cfg);
+  cleanups.push(() => producer.close());
+  return producer;
+}
+
+async function acceptSome(cfg: Config, count: number) {
+  const tenantId = await newTenant(sql);
+  const accounts = await createAccounts(sql, tenantId, 20, 1_000_000n);
+  const transfers = await insertPendingTransfers(
+    sql,
+    cfg,
+    tenantId,
+    Array.from({ length: count }, (_, index) => ({
+      source: accounts[index % accounts.length] ?? '',
+      destination: accounts[(index * 7 + 1) % accounts.length] ?? '',
+      amount: BigInt(1 + (index % 13)),
+    })),
+  );
+  return { tenantId, transfers };
+}
+
+function sweeps(records: ReturnType<typeof captureLogger>['records']) {
+  return records.filter((record) => record.msg === 'sweep');
+}
+
+beforeAll(async () => {
+  databaseUrl = await createScratchDatabase();
+  sql = connect(config());
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await sql?.end({ timeout: 5 });
+  if (databaseUrl) await dropScratchDatabase(databaseUrl);
+});
+
+describe('recovery sweeper', () => {
+  it('settles accepted transfers whose jobs Redis lost before a worker ran', async () => {
+    const cfg = config();
+    const producer = producerFor(cfg);
+    const { tenantId, transfers } = await acceptSome(cfg, 300);
+    await enqueueAll(producer.queues, transfers);
+    expect(await wipePrefix(producer.redis, cfg.REDIS_PREFIX)).toBeGreaterThan(0);
+    expect(await producer.queues.queue(0).getJobCounts('wait')).toEqual({ wait: 0 });
+
+    const { logger, records } = captureLogger();
+    const set = await startInProcessWorkers(cfg, { logger });
+    cleanups.push(() => set.close());
+    const counts = await waitForFinal(sql, tenantId);
+
+    expect(counts.pending).toBe(0);
+    const reenqueued = sweeps(records).reduce((sum, record) => sum + Number(record.reenqueued), 0);
+    expect(reenqueued).toBeGreaterThan(0);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(counts.posted));
+  });
+
+  it('restores the group lock and enqueues transfers left without a job while running', async () => {
+    const cfg = config();
+    const producer = producerFor(cfg);
+    const set = await startInProcessWorkers(cfg);
+    cleanups.push(() => set.close());
+    await wipePrefix(producer.redis, cfg.REDIS_PREFIX);
+    // Accepted and committed, but the enqueue step never happened.
+    const { tenantId } = await acceptSome(cfg, 100);
+
+    const counts = await waitForFinal(sql, tenantId);
+    for (const queue of producer.queues.all()) {
+      expect(await queue.getGlobalConcurrency()).toBe(1);
+    }
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(counts.posted));
+  });
+
+  it('retries a job that used up its attempts while its transfer is pending', async () => {
+    const cfg = config({ JOB_ATTEMPTS: '1' });
+    const producer = producerFor(cfg);
+    let broken = true;
+    const { logger, records } = captureLogger();
+    const set = await startInProcessWorkers(cfg, {
+      logger,
+      apply: async (db, partition, batchSize) => {
+        if (broken) throw new Error('simulated bug');
+        return applyPendingBatch(db, partition, batchSize);
+      },
+    });
+    cleanups.push(() => set.close());
+    const { tenantId, transfers } = await acceptSome(cfg, 1);
+    const [transfer] = transfers;
+    if (!transfer) throw new Error('no transfer');
+    await enqueueAll(producer.queues, transfers);
+    await waitUntil('the job failed for good', async () => {
+      const job = await producer.queues.queue(transfer.partition).getJob(transfer.id);
+      return (await job?.getState()) === 'failed';
+    });
+
+    broken = false;
+    await waitForFinal(sql, tenantId);
+    expect(sweeps(records).some((record) => Number(record.retried) > 0)).toBe(true);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(1));
+  });
+
+  it('deletes expired idempotency records and keeps live ones', async () => {
+    const cfg = config();
+    const producer = producerFor(cfg);
+    const tenantId = await newTenant(sql);
+    const rows = (count: number, expiresAt: Date, tag: string) =>
+      Array.from({ length: count }, (_, index) => ({
+        tenantId,
+        method: 'POST',
+        path: '/v1/transfers',
+        key: `${tag}-${index}`,
+        fingerprint: 'f',
+        resourceType: 'transfer',
+        resourceId: `tr_${index}`,
+        responseStatus: 202,
+        expiresAt,
+      }));
+    const columns = [
+      'tenantId',
+      'method',
+      'path',
+      'key',
+      'fingerprint',
+      'resourceType',
+      'resourceId',
+      'responseStatus',
+      'expiresAt',
+    ] as const;
+    await sql`insert into idempotency_keys ${sql(rows(2_500, new Date(Date.now() - 1_000), 'old'), ...columns)}`;
+    await sql`insert into idempotency_keys ${sql(rows(3, new Date(Date.now() + 3_600_000), 'live'), ...columns)}`;
+
+    const result = await sweepOnce({
+      config: cfg,
+      sql,
+      queues: producer.queues,
+      logger: silentLogger,
+    });
+
+    expect(result?.deletedKeys).toBe(2_500);
+    const [left] = await sql<{ count: bigint }[]>`
+      select count(*) as count from idempotency_keys where tenant_id = ${tenantId}`;
+    expect(left?.count).toBe(3n);
+  });
+
+  it('lets only one sweeper act at a time', async () => {
+    const cfg = config();
+    const producer = producerFor(cfg);
+    const deps = { config: cfg, sql, queues: producer.queues, logger: silentLogger };
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = false;
+    const holder = sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}::int4, -1)`;
+      held = true;
+      await released;
+    });
+    await waitUntil('another sweeper holds the lock', async () => held);
+
+    expect(await sweepOnce(deps)).toBeUndefined();
+    release();
+    await holder;
+    expect(await sweepOnce(deps)).toBeDefined();
+  });
+});
