@@ -19,22 +19,29 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-/** Every authenticated route, with a valid body where it takes one. */
-function routes(): [string, string, unknown?][] {
-  return [
-    ['POST', '/v1/accounts', { currency: 'EUR' }],
-    ['GET', '/v1/accounts'],
-    ['GET', `/v1/accounts/${account}`],
-    ['DELETE', `/v1/accounts/${other}`],
-    ['GET', `/v1/accounts/${account}/entries`],
-    [
-      'POST',
-      '/v1/transfers',
-      { source_account_id: account, destination_account_id: other, amount: 1, currency: 'EUR' },
-    ],
-    ['GET', '/v1/transfers'],
-    ['GET', '/v1/transfers/tr_missing'],
-  ];
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { requestBody?: unknown }>>;
+}
+
+/**
+ * Every route under /v1, read from the OpenAPI document, so that a route
+ * added later is checked too. Path parameters get ids that exist nowhere.
+ */
+async function documentedRoutes(): Promise<{ method: string; path: string; body: boolean }[]> {
+  const document = (await (await app.request('/openapi.json')).json()) as OpenApiDocument;
+  const routes: { method: string; path: string; body: boolean }[] = [];
+  for (const [template, operations] of Object.entries(document.paths)) {
+    if (!template.startsWith('/v1/')) continue;
+    const path = template.replace(/\{[^}]+\}/g, 'x_missing');
+    for (const [method, operation] of Object.entries(operations)) {
+      routes.push({
+        method: method.toUpperCase(),
+        path,
+        body: operation.requestBody !== undefined,
+      });
+    }
+  }
+  return routes;
 }
 
 function expectProblem(answer: { status: number; headers: Headers; body: unknown }, code: string) {
@@ -47,13 +54,19 @@ function expectProblem(answer: { status: number; headers: Headers; body: unknown
 }
 
 describe('every route', () => {
+  it('is documented: the shared suites below cover the whole API', async () => {
+    const routes = await documentedRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(8);
+    expect(routes).toContainEqual({ method: 'POST', path: '/v1/transfers', body: true });
+  });
+
   it('needs an API key: 401 without one, with a wrong one, or with a revoked one', async () => {
     const revoked = await newTenant(app.sql, 'revoked');
     await app.sql`update api_keys set revoked_at = now() where tenant_id = ${revoked.tenantId}`;
-    for (const [method, path, body] of routes()) {
+    for (const { method, path, body } of await documentedRoutes()) {
       for (const credential of [undefined, 'fck_not_a_key', revoked.key]) {
         const answer = await call(app, method, path, {
-          body,
+          body: body ? {} : undefined,
           headers: { 'idempotency-key': 'k' },
           ...(credential ? { key: credential } : {}),
         });
@@ -63,30 +76,54 @@ describe('every route', () => {
     }
   });
 
-  it('answers bad input with 4xx problem+json, never a 500', async () => {
-    const bad: [string, string, RequestInit][] = [
-      ['POST', '/v1/accounts', { body: '{"currency":' }],
-      ['POST', '/v1/accounts', { body: '{"currency":"euro","overdraft_limit":-1}' }],
-      ['POST', '/v1/accounts', { body: '[]' }],
-      ['POST', '/v1/accounts', { body: '{"currency":"EUR","surprise":1}' }],
-      ['POST', '/v1/transfers', { body: '{"amount":"12"}' }],
-      ['POST', '/v1/transfers', { body: '{"amount":9007199254740992}' }],
-      ['POST', '/v1/transfers', { body: 'null' }],
-      ['GET', '/v1/accounts?limit=0', {}],
-      ['GET', '/v1/accounts?limit=abc', {}],
-      ['GET', '/v1/transfers?status=lost', {}],
-      ['GET', '/v1/transfers/tr_x?wait=31', {}],
-      ['GET', `/v1/accounts/${account}/entries?limit=101`, {}],
-      ['PUT', '/v1/accounts', { body: '{}' }],
-      ['GET', '/v1/nowhere', {}],
+  it('answers unknown ids, bad bodies and bad queries with 4xx problem+json, never a 500', async () => {
+    for (const { method, path, body } of await documentedRoutes()) {
+      const attempts: { init: RequestInit; query: string }[] = [];
+      if (path.includes('x_missing')) attempts.push({ init: {}, query: '' });
+      if (body) {
+        attempts.push({ init: { body: '{"unexpected": [1, 2' }, query: '' });
+        attempts.push({ init: { body: '{"unexpected": true}' }, query: '' });
+      }
+      if (method === 'GET') attempts.push({ init: {}, query: '?limit=0&wait=99' });
+      for (const { init, query } of attempts) {
+        const headers = new Headers({ 'idempotency-key': `bad-${Math.random()}` });
+        if (init.body) headers.set('content-type', 'application/json');
+        const response = await app.request(`${path}${query}`, { ...init, method, headers, key });
+        const answer = (await response.json()) as { code: string };
+        const label = `${method} ${path}${query} ${String(init.body)}`;
+        expect(response.status, label).toBeGreaterThanOrEqual(400);
+        expect(response.status, label).toBeLessThan(500);
+        expectProblem(
+          { status: response.status, headers: response.headers, body: answer },
+          answer.code,
+        );
+      }
+    }
+  });
+
+  it('answers specific bad input with the right code', async () => {
+    const bad: [string, string, RequestInit, number][] = [
+      ['POST', '/v1/accounts', { body: '{"currency":' }, 400],
+      ['POST', '/v1/accounts', { body: '{"currency":"euro","overdraft_limit":-1}' }, 422],
+      ['POST', '/v1/accounts', { body: '[]' }, 422],
+      ['POST', '/v1/accounts', { body: '{"currency":"EUR","surprise":1}' }, 422],
+      ['POST', '/v1/transfers', { body: '{"amount":"12"}' }, 422],
+      ['POST', '/v1/transfers', { body: '{"amount":9007199254740992}' }, 422],
+      ['POST', '/v1/transfers', { body: 'null' }, 422],
+      ['GET', '/v1/accounts?limit=0', {}, 422],
+      ['GET', '/v1/accounts?limit=abc', {}, 422],
+      ['GET', '/v1/transfers?status=lost', {}, 422],
+      ['GET', '/v1/transfers/tr_x?wait=31', {}, 422],
+      ['GET', `/v1/accounts/${account}/entries?limit=101`, {}, 422],
+      ['PUT', '/v1/accounts', { body: '{}' }, 404],
+      ['GET', '/v1/nowhere', {}, 404],
     ];
-    for (const [method, path, init] of bad) {
-      const headers = new Headers(init.headers);
-      headers.set('idempotency-key', `bad-${method}-${path}-${String(init.body)}`.slice(0, 200));
+    for (const [method, path, init, status] of bad) {
+      const headers = new Headers({ 'idempotency-key': `specific-${Math.random()}` });
+      if (init.body) headers.set('content-type', 'application/json');
       const response = await app.request(path, { ...init, method, headers, key });
       const body = (await response.json()) as { code: string };
-      expect(response.status, `${method} ${path} ${String(init.body)}`).toBeGreaterThanOrEqual(400);
-      expect(response.status).toBeLessThan(500);
+      expect(response.status, `${method} ${path} ${String(init.body)}`).toBe(status);
       expectProblem({ status: response.status, headers: response.headers, body }, body.code);
     }
   });
