@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { loadConfig } from './config.js';
 import { createSql } from './db/sql.js';
 import { createApp } from './http/app.js';
+import { InFlight } from './http/in-flight.js';
 import { SettledWaiters } from './http/long-poll.js';
 import type { Deps } from './http/types.js';
 import { createLogger } from './logger.js';
@@ -11,7 +12,8 @@ import { createRedis } from './redis/connection.js';
 /**
  * The web process: stateless, any number behind a load balancer. On SIGTERM
  * it stops accepting connections, answers long-polls at once, lets requests
- * in flight finish, and only then closes its pools.
+ * in flight finish (even those whose client left), closes keep-alive
+ * connections as they fall idle, and only then closes its pools.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -24,7 +26,8 @@ async function main(): Promise<void> {
   await waiters.start();
   const queues = new TransferQueues(config, queueConnection);
 
-  const deps: Deps = { config, sql, redis, queues, waiters, log };
+  const inFlight = new InFlight();
+  const deps: Deps = { config, sql, redis, queues, waiters, log, inFlight };
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
     log.info({ host: info.address, port: info.port }, 'listening');
@@ -41,8 +44,16 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT_MS);
     forced.unref();
 
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     waiters.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections would hold the server open: close each as soon
+    // as it is idle, and answer the requests still running with
+    // `Connection: close`.
+    const idleSweep = setInterval(() => closeIdle(server), 50);
+    closeIdle(server);
+    await inFlight.drain();
+    await closed;
+    clearInterval(idleSweep);
     await queues.close();
     await Promise.all([redis.quit(), queueConnection.quit(), subscriber.quit()]);
     await sql.end({ timeout: 5 });
@@ -50,6 +61,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+function closeIdle(server: ReturnType<typeof serve>): void {
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
 }
 
 await main();

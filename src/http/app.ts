@@ -9,8 +9,10 @@ import { requestContext } from './middleware/request-context.js';
 import { problemResponse, toAppError } from './problem.js';
 import { mountQueueDashboard } from './queue-dashboard.js';
 import { registerAccountRoutes } from './routes/accounts.js';
+import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerTransferRoutes } from './routes/transfers.js';
+import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import type { AppEnv, Deps } from './types.js';
 
 interface ValidationResult {
@@ -37,6 +39,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const metrics = createMetrics(deps.queues);
 
   app.use('*', requestContext(deps.log));
+  if (deps.inFlight) app.use('*', deps.inFlight.middleware);
   app.use('*', metrics.middleware);
   app.onError((error, c) => {
     const appError = toAppError(error);
@@ -73,5 +76,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.use('/v1/*', jsonBody(deps.config.MAX_BODY_BYTES));
   registerAccountRoutes(app, deps);
   registerTransferRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  registerWebhookEndpointRoutes(app, deps);
   return app;
 }

@@ -3,6 +3,7 @@ import type { Sql } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import type { TransferQueues } from '../queue/transfer-queues.js';
 import type { Redis } from '../redis/connection.js';
+import type { InFlight } from './in-flight.js';
 import type { SettledWaiters } from './long-poll.js';
 
 /** Everything a route may use, built once per process by src/server.ts. */
@@ -12,6 +13,8 @@ export interface Deps {
   redis: Redis;
   queues: TransferQueues;
   waiters: SettledWaiters;
+  /** Requests still running; the web process waits for them when it stops. */
+  inFlight?: InFlight;
   log: Logger;
 }
 
