@@ -22,6 +22,19 @@ export interface EventRow {
 }
 
 /**
+ * The data is read as text and parsed here: the pool's camelCase transform
+ * would otherwise rename the keys inside it, and event data is published
+ * exactly as it was written (snake_case, like every API answer).
+ */
+const EVENT_COLUMNS = 'id, tenant_id, seq, type, data::text as data_json, created_at';
+
+type StoredEventRow = Omit<EventRow, 'data'> & { dataJson: string };
+
+function toEventRow({ dataJson, ...row }: StoredEventRow): EventRow {
+  return { ...row, data: JSON.parse(dataJson) as Record<string, unknown> };
+}
+
+/**
  * Appends events of one tenant to the outbox, inside the caller's
  * transaction, and marks them for the webhook dispatcher. The tenant's
  * counter row is locked until commit, so sequence numbers become visible in
@@ -47,7 +60,7 @@ export async function appendEvents(
     type: event.type,
     data: event.data,
   }));
-  const inserted = await db<EventRow[]>`
+  const inserted = await db<StoredEventRow[]>`
     insert into events ${db(
       rows.map((row) => ({ ...row, seq: row.seq.toString(), data: db.json(row.data as never) })),
       'id',
@@ -56,17 +69,15 @@ export async function appendEvents(
       'type',
       'data',
     )}
-    returning id, tenant_id, seq, type, data, created_at`;
+    returning ${db.unsafe(EVENT_COLUMNS)}`;
   await db`
     insert into event_dispatch ${db(
       rows.map((row) => ({ eventId: row.id, tenantId })),
       'eventId',
       'tenantId',
     )}`;
-  return inserted;
+  return inserted.map(toEventRow);
 }
-
-const EVENT_COLUMNS = 'id, tenant_id, seq, type, data, created_at';
 
 /** A tenant's event. */
 export async function findEvent(
@@ -74,16 +85,16 @@ export async function findEvent(
   tenantId: string,
   id: string,
 ): Promise<EventRow | undefined> {
-  const [row] = await db<EventRow[]>`
+  const [row] = await db<StoredEventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)} from events where id = ${id} and tenant_id = ${tenantId}`;
-  return row;
+  return row && toEventRow(row);
 }
 
 /** An event by id, whoever's it is: for the delivery worker. */
 export async function findEventById(db: Db, id: string): Promise<EventRow | undefined> {
-  const [row] = await db<EventRow[]>`
+  const [row] = await db<StoredEventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)} from events where id = ${id}`;
-  return row;
+  return row && toEventRow(row);
 }
 
 /**
@@ -99,9 +110,10 @@ export async function listEventsAfter(
   filter: { type?: EventType | undefined },
 ): Promise<EventRow[]> {
   const type = filter.type ? db`and type = ${filter.type}` : db``;
-  return db<EventRow[]>`
+  const rows = await db<StoredEventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)} from events
     where tenant_id = ${tenantId} and seq > ${afterSeq.toString()} ${type}
     order by seq
     limit ${limit + 1}`;
+  return rows.map(toEventRow);
 }

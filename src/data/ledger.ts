@@ -135,7 +135,7 @@ export async function settleTransfers(
 ): Promise<TransferRow[]> {
   if (outcomes.length === 0) return [];
   const rows = outcomes.map((outcome) => [outcome.transferId, outcome.status, outcome.failureCode]);
-  const updated = await tx<TransferRow[]>`
+  const updated = await tx<StoredTransferRow[]>`
     update transfers t
     set status = v.status,
       failure_code = v.failure_code,
@@ -144,17 +144,28 @@ export async function settleTransfers(
     from (values ${tx(rows)}) as v (id, status, failure_code)
     where t.id = v.id and t.status = 'pending'
     returning t.id, t.tenant_id, t.source_account_id, t.destination_account_id, t.partition,
-      t.amount, t.currency, t.description, t.metadata, t.status, t.failure_code, t.attempt,
-      t.previous_attempt_id, t.created_at, t.posted_at, t.failed_at`;
+      t.amount, t.currency, t.description, t.metadata::text as metadata_json, t.status,
+      t.failure_code, t.attempt, t.previous_attempt_id, t.created_at, t.posted_at, t.failed_at`;
   if (updated.length !== outcomes.length) {
     throw new Error(`settled ${updated.length} of ${outcomes.length} locked transfers`);
   }
-  const byId = new Map(updated.map((row) => [row.id, row]));
+  const byId = new Map(updated.map((row) => [row.id, toTransferRow(row)]));
   return outcomes.map((outcome) => {
     const row = byId.get(outcome.transferId);
     if (!row) throw new Error(`transfer ${outcome.transferId} was not settled`);
     return row;
   });
+}
+
+/**
+ * Metadata is read as text and parsed here: the pool's camelCase transform
+ * would otherwise rename the keys inside it, and the settled event must carry
+ * the metadata exactly as the client sent it.
+ */
+type StoredTransferRow = Omit<TransferRow, 'metadata'> & { metadataJson: string };
+
+function toTransferRow({ metadataJson, ...row }: StoredTransferRow): TransferRow {
+  return { ...row, metadata: JSON.parse(metadataJson) as Record<string, unknown> };
 }
 
 /** The status and partition of one transfer: the processor's cheap first look. */

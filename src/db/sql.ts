@@ -10,7 +10,7 @@ export type Db = Sql | TransactionSql;
 /**
  * A pool of PostgreSQL connections. `bigint` columns come back as JS bigint,
  * never as a lossy number; column names are converted to camelCase here and
- * nowhere else.
+ * nowhere else, and json values are left exactly as stored.
  */
 export function createSql(
   config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
@@ -21,7 +21,9 @@ export function createSql(
     debug: onQuery ? (_connection, query) => onQuery(query) : false,
     max: options.max ?? config.DATABASE_POOL_SIZE,
     types: { bigint: postgres.BigInt },
-    transform: postgres.camel,
+    // Column names only: postgres.camel would also rename the keys inside
+    // json values, and a client's metadata must come back as it was sent.
+    transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
     onnotice: () => {},
     connection: { application_name: options.application ?? 'fintech-core' },
     idle_timeout: 60,

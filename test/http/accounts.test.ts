@@ -30,6 +30,13 @@ describe('accounts', () => {
     expect(String(answer.body.id)).toMatch(/^acct_/);
   });
 
+  it('returns metadata exactly as sent, snake_case keys included', async () => {
+    const metadata = { order_id: 'o-1', customer_ref: 7, nested_flag: true };
+    const id = await openAccount(app, key, { metadata });
+    const read = await call(app, 'GET', `/v1/accounts/${id}`, { key });
+    expect(read.body.metadata).toEqual(metadata);
+  });
+
   it('keeps references unique per tenant', async () => {
     await openAccount(app, key, { reference: 'dup-ref' });
     const again = await call(app, 'POST', '/v1/accounts', {

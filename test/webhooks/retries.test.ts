@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, newTenant, startTestApp, type TestApp } from '../support/app.js';
+import { call, newTenant, type TestApp } from '../support/app.js';
 import {
   appendTestEvents,
   closedPort,
   createEndpoint,
   listDeliveries,
   type RunningWebhooks,
+  startIsolatedApp,
   startReceiver,
   startWebhooks,
   waitFor,
@@ -17,7 +18,7 @@ describe('webhook retries', () => {
   let webhooks: RunningWebhooks;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startIsolatedApp();
     webhooks = await startWebhooks(app.config);
   });
   afterAll(async () => {
@@ -57,12 +58,14 @@ describe('webhook retries', () => {
     );
     const gaps = receiver.requests.slice(1).map((r, i) => r.at - (receiver.requests[i]?.at ?? 0));
     expect(gaps[0]).toBeGreaterThanOrEqual(170);
-    expect(gaps[1]).toBeGreaterThan(gaps[0] ?? 0);
-    expect(gaps[2]).toBeGreaterThan(gaps[1] ?? 0);
+    // Lower bounds only: the schedule (200, 400, 800 ms, +-10% jitter) sets
+    // the least wait, while a loaded machine can only add to it.
+    expect(gaps[1]).toBeGreaterThanOrEqual(350);
+    expect(gaps[2]).toBeGreaterThanOrEqual(700);
     await receiver.close();
   });
 
-  it('fails a delivery to a receiver that stays down, keeps it, and resends it by hand', async () => {
+  it('fails a delivery to a receiver that stays down, keeps it, resends it by hand', async () => {
     const port = await closedPort();
     const tenant = await newTenant(app.sql);
     const endpoint = await createEndpoint(app, tenant.key, `http://127.0.0.1:${port}/hook`);

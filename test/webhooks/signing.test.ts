@@ -1,12 +1,13 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../../src/webhooks/signing.js';
-import { call, newTenant, startTestApp, type TestApp } from '../support/app.js';
+import { call, newTenant, type TestApp } from '../support/app.js';
 import {
   appendTestEvents,
   createEndpoint,
   type ReceivedRequest,
   type RunningWebhooks,
+  startIsolatedApp,
   startReceiver,
   startWebhooks,
   waitFor,
@@ -28,7 +29,7 @@ describe('webhook signatures', () => {
   let webhooks: RunningWebhooks;
 
   beforeAll(async () => {
-    app = await startTestApp({ WEBHOOK_SECRET_OVERLAP_MS: String(OVERLAP_MS) });
+    app = await startIsolatedApp({ WEBHOOK_SECRET_OVERLAP_MS: String(OVERLAP_MS) });
     webhooks = await startWebhooks(app.config);
   });
   afterAll(async () => {

@@ -1,11 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../../src/config.js';
 import { appendEvents, type EventRow, type EventType } from '../../src/data/events.js';
+import { dropDatabase, migrate } from '../../src/db/migrate.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { createLogger } from '../../src/logger.js';
 import { startWebhookRuntime, type WebhookRuntime } from '../../src/webhooks/runtime.js';
-import { call, type TestApp } from '../support/app.js';
+import { call, startTestApp, type TestApp } from '../support/app.js';
+import { TEST_DATABASE_URL } from '../support/env.js';
+
+/**
+ * The web application on a freshly migrated database of its own, dropped on
+ * close. The outbox is shared by every tenant of a database, so a webhooks
+ * runtime started by one test file would otherwise dispatch (with its own
+ * settings) the events another file running at the same time expects.
+ */
+export async function startIsolatedApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const name = `fintech_core_test_wh_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = TEST_DATABASE_URL.replace(/\/[^/]+$/, `/${name}`);
+  await migrate(databaseUrl);
+  const app = await startTestApp({ ...overrides, DATABASE_URL: databaseUrl });
+  return {
+    ...app,
+    close: async () => {
+      await app.close();
+      await dropDatabase(databaseUrl);
+    },
+  };
+}
 
 export interface ReceivedRequest {
   headers: Record<string, string>;
@@ -156,7 +179,8 @@ export async function createEndpoint(
     key,
     body: { url, event_types: eventTypes },
   });
-  if (answer.status !== 201) throw new Error(`endpoint not created: ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 201)
+    throw new Error(`endpoint not created: ${JSON.stringify(answer.body)}`);
   return answer.body;
 }
 

@@ -1,0 +1,45 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { eventView, getEvent, pageEvents } from '../../services/events.js';
+import { actorOf } from '../request.js';
+import { errorResponses, idParam } from '../schemas/common.js';
+import { Event, EventFeedQuery, EventList } from '../schemas/events.js';
+import type { AppEnv, Deps } from '../types.js';
+
+const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/events',
+  tags: ['events'],
+  summary: 'Read the event feed, oldest first',
+  description:
+    'Every event of the tenant in sequence order. Pass the last event id (or sequence ' +
+    'number) seen as `after` to read on; a receiver that missed deliveries catches up here.',
+  request: { query: EventFeedQuery },
+  responses: { 200: { description: 'A page of events', ...json(EventList) }, ...errorResponses },
+});
+
+const read = createRoute({
+  method: 'get',
+  path: '/v1/events/{id}',
+  tags: ['events'],
+  summary: 'Read an event',
+  request: { params: idParam('evt') },
+  responses: { 200: { description: 'The event', ...json(Event) }, ...errorResponses },
+});
+
+export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
+  app.openapi(list, async (c) => {
+    const query = c.req.valid('query');
+    const page = await pageEvents(deps.sql, actorOf(c).tenantId, query);
+    return c.json(
+      { data: page.data.map(eventView), has_more: page.hasMore, next_cursor: page.nextCursor },
+      200,
+    );
+  });
+
+  app.openapi(read, async (c) => {
+    const event = await getEvent(deps.sql, actorOf(c).tenantId, c.req.valid('param').id);
+    return c.json(eventView(event), 200);
+  });
+}

@@ -1,0 +1,59 @@
+import { type EventRow, type EventType, findEvent, listEventsAfter } from '../data/events.js';
+import { type Page, toPage } from '../data/pagination.js';
+import type { Db } from '../db/sql.js';
+import { AppError } from '../lib/errors.js';
+import { money } from './views.js';
+
+export function eventView(row: EventRow) {
+  return {
+    id: row.id,
+    object: 'event' as const,
+    type: row.type,
+    sequence: money(row.seq),
+    created_at: row.createdAt.toISOString(),
+    data: row.data,
+  };
+}
+
+export type EventView = ReturnType<typeof eventView>;
+
+export async function getEvent(db: Db, tenantId: string, id: string): Promise<EventRow> {
+  const event = await findEvent(db, tenantId, id);
+  if (!event) throw new AppError('not_found', `no such event: ${id}`);
+  return event;
+}
+
+export interface EventFeedQuery {
+  /** A sequence number or an event id; the page starts after it. */
+  after?: string | undefined;
+  limit: number;
+  type?: EventType | undefined;
+}
+
+/**
+ * A page of the tenant's event feed, in sequence order, oldest first.
+ * Following `next_cursor` (or the last id seen) reads every event exactly
+ * once: sequence numbers become visible in the order they were handed out.
+ * A cursor that names no event of the tenant is a validation error.
+ */
+export async function pageEvents(
+  db: Db,
+  tenantId: string,
+  query: EventFeedQuery,
+): Promise<Page<EventRow>> {
+  const afterSeq = await cursorSeq(db, tenantId, query.after);
+  const rows = await listEventsAfter(db, tenantId, afterSeq, query.limit, { type: query.type });
+  return toPage(rows, query.limit);
+}
+
+async function cursorSeq(db: Db, tenantId: string, after: string | undefined): Promise<bigint> {
+  if (after === undefined) return 0n;
+  if (/^\d{1,18}$/.test(after)) return BigInt(after);
+  const event = await findEvent(db, tenantId, after);
+  if (!event) {
+    throw new AppError('validation_error', 'the cursor names no event', {
+      errors: [{ field: 'after', message: 'a sequence number or the id of one of your events' }],
+    });
+  }
+  return event.seq;
+}

@@ -1,0 +1,108 @@
+import { type Job, Worker } from 'bullmq';
+import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
+import type { Logger } from '../logger.js';
+import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
+import { createRedis, type Redis } from '../redis/connection.js';
+import { attemptDelivery, type DeliveryContext } from './delivery.js';
+import { type Dispatcher, startDispatcher } from './dispatcher.js';
+import { type DeliveryJobData, DeliveryQueue } from './queue.js';
+import { startWebhookSweeper, type WebhookSweeper } from './sweeper.js';
+
+export interface WebhookRuntimeDeps {
+  sql: Sql;
+  logger: Logger;
+}
+
+export interface WebhookRuntime {
+  queue: DeliveryQueue;
+  dispatcher: Dispatcher;
+  /**
+   * Stops dispatching and sweeping, lets the attempts in hand finish, and
+   * closes Redis. The caller owns `sql` and ends it afterwards.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything the webhooks process runs: the outbox dispatcher, the delivery
+ * worker (WEBHOOK_CONCURRENCY attempts at a time) and the delivery sweeper.
+ */
+export async function startWebhookRuntime(
+  config: Config,
+  deps: WebhookRuntimeDeps,
+): Promise<WebhookRuntime> {
+  const workerRedis = createRedis(config, { blocking: true, name: 'webhooks-worker' });
+  const queueRedis = createRedis(config, { name: 'webhooks-queue' });
+  const subscriber = createRedis(config, { blocking: true, name: 'webhooks-settled' });
+  const connections = [workerRedis, queueRedis, subscriber];
+  const queue = new DeliveryQueue(config, queueRedis);
+  const context: DeliveryContext = { config, sql: deps.sql, queue, logger: deps.logger };
+
+  let dispatcher: Dispatcher;
+  try {
+    dispatcher = await startDispatcher(
+      { config, sql: deps.sql, queue, logger: deps.logger },
+      subscriber,
+    );
+  } catch (error) {
+    await queue.close();
+    await closeRedis(connections);
+    throw error;
+  }
+
+  const worker = new Worker<DeliveryJobData>(WEBHOOK_QUEUE_NAME, (job) => runJob(context, job), {
+    connection: workerRedis,
+    prefix: config.REDIS_PREFIX,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    lockDuration: config.WEBHOOK_JOB_LOCK_MS,
+    stalledInterval: Math.max(500, Math.floor(config.WEBHOOK_JOB_LOCK_MS / 2)),
+    // A job whose process died is run again; past this many times it fails
+    // and the sweeper retries it.
+    maxStalledCount: 3,
+  });
+  worker.on('error', (error) => deps.logger.warn({ err: error }, 'delivery queue error'));
+  const sweeper: WebhookSweeper = startWebhookSweeper({
+    config,
+    sql: deps.sql,
+    queue,
+    logger: deps.logger,
+  });
+
+  return {
+    queue,
+    dispatcher,
+    async close() {
+      await dispatcher.stop();
+      await sweeper.stop();
+      await worker.close();
+      await queue.close();
+      await closeRedis(connections);
+    },
+  };
+}
+
+/** Runs one attempt and writes its one log line; the secret is never part of it. */
+async function runJob(context: DeliveryContext, job: Job<DeliveryJobData>): Promise<void> {
+  const fields = {
+    jobId: job.id,
+    deliveryId: job.data.deliveryId,
+    attempt: job.data.attempt,
+    manual: job.data.manual,
+  };
+  try {
+    const summary = await attemptDelivery(context, job.data);
+    const disabled = 'endpointDisabled' in summary && summary.endpointDisabled !== null;
+    const level = summary.outcome === 'failed' || disabled ? 'warn' : 'info';
+    context.logger[level]({ ...fields, ...summary }, 'delivery attempt');
+  } catch (error) {
+    context.logger.warn({ ...fields, outcome: 'error', err: error }, 'delivery attempt');
+    throw error;
+  }
+}
+
+async function closeRedis(connections: Redis[]): Promise<void> {
+  await Promise.all(
+    connections.map((connection) => connection.quit().catch(() => connection.disconnect())),
+  );
+}

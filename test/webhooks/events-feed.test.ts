@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendEvents } from '../../src/data/events.js';
+import { call, newTenant, type TestApp } from '../support/app.js';
+import { appendTestEvents, startIsolatedApp } from './support.js';
+
+interface EventAnswer {
+  id: string;
+  object: string;
+  type: string;
+  sequence: number;
+  created_at: string;
+  data: Record<string, unknown>;
+}
+
+interface Feed {
+  data: EventAnswer[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+describe('GET /v1/events', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startIsolatedApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('walks every event exactly once, in order, even while events are written', async () => {
+    const tenant = await newTenant(app.sql);
+    await appendTestEvents(app.sql, tenant.tenantId, 5);
+
+    // Writers keep appending, in parallel transactions, while the reader walks.
+    let writing = true;
+    const writers = Promise.all(
+      [1, 2, 3].map(async () => {
+        for (let i = 0; i < 8; i++) await appendTestEvents(app.sql, tenant.tenantId, 2);
+      }),
+    ).finally(() => {
+      writing = false;
+    });
+
+    const seen: EventAnswer[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const query = cursor ? `?limit=4&after=${cursor}` : '?limit=4';
+      const page = await call<Feed>(app, 'GET', `/v1/events${query}`, { key: tenant.key });
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data);
+      const last = page.body.data.at(-1);
+      if (last) cursor = last.id;
+      if (!page.body.has_more && !writing) break;
+      if (page.body.has_more) expect(page.body.next_cursor).toBe(last?.id);
+    }
+    await writers;
+    const tail = await call<Feed>(app, 'GET', `/v1/events?limit=100&after=${cursor}`, {
+      key: tenant.key,
+    });
+    seen.push(...tail.body.data);
+
+    const total = 5 + 3 * 8 * 2;
+    expect(seen).toHaveLength(total);
+    expect(seen.map((event) => event.sequence)).toEqual(
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+    expect(new Set(seen.map((event) => event.id)).size).toBe(total);
+  });
+
+  it('takes a sequence number as cursor, filters by type, and reads one event', async () => {
+    const tenant = await newTenant(app.sql);
+    await appendTestEvents(app.sql, tenant.tenantId, 3, 'transfer.posted');
+    const [failed] = await appendTestEvents(app.sql, tenant.tenantId, 1, 'transfer.failed');
+    await appendTestEvents(app.sql, tenant.tenantId, 2, 'transfer.posted');
+
+    const after = await call<Feed>(app, 'GET', '/v1/events?after=4', { key: tenant.key });
+    expect(after.body.data.map((event) => event.sequence)).toEqual([5, 6]);
+    expect(after.body).toMatchObject({ has_more: false, next_cursor: null });
+
+    const typed = await call<Feed>(app, 'GET', '/v1/events?type=transfer.failed', {
+      key: tenant.key,
+    });
+    expect(typed.body.data.map((event) => event.id)).toEqual([failed?.id]);
+
+    const one = await call<EventAnswer>(app, 'GET', `/v1/events/${failed?.id}`, {
+      key: tenant.key,
+    });
+    expect(one.body).toEqual({
+      id: failed?.id,
+      object: 'event',
+      type: 'transfer.failed',
+      sequence: 4,
+      created_at: failed?.createdAt.toISOString(),
+      data: { id: 'tr_test0', object: 'transfer', amount: 1 },
+    });
+    const bad = await call(app, 'GET', '/v1/events?type=transfer.lost', { key: tenant.key });
+    expect(bad.status).toBe(422);
+  });
+
+  it('keeps the keys of event data exactly as they were written', async () => {
+    const tenant = await newTenant(app.sql);
+    const [event] = (await app.sql.begin((tx) =>
+      appendEvents(tx, tenant.tenantId, [
+        { type: 'account.closed', data: { overdraft_limit: 0, metadata: { order_ref: 'x' } } },
+      ]),
+    )) as { id: string }[];
+    const one = await call<EventAnswer>(app, 'GET', `/v1/events/${event?.id}`, {
+      key: tenant.key,
+    });
+    expect(one.body.data).toEqual({ overdraft_limit: 0, metadata: { order_ref: 'x' } });
+  });
+});
