@@ -5,6 +5,7 @@ import type { AccountIds } from './open-accounts.js';
 import type { ReplayPlan } from './plan.js';
 import type { ProcessSpec } from './processes.js';
 import type { ReplayStats } from './replay-stats.js';
+import { webhookStep } from './webhook-step.js';
 
 /** What a step may use: the running demo's configuration, API client and accounts. */
 export interface DemoRun {
@@ -38,10 +39,12 @@ export interface DemoStep {
 }
 
 /** The extra steps, in the order they run. The replay and reconciliation need none. */
-export const DEMO_STEPS: readonly DemoStep[] = [];
+export function demoSteps(): DemoStep[] {
+  return [webhookStep()];
+}
 
 /** The steps that apply to this run: those whose process, if any, was started. */
 export function activeSteps(processes: readonly ProcessSpec[]): DemoStep[] {
   const started = new Set(processes.map((spec) => spec.name));
-  return DEMO_STEPS.filter((step) => !step.needsProcess || started.has(step.needsProcess));
+  return demoSteps().filter((step) => !step.needsProcess || started.has(step.needsProcess));
 }

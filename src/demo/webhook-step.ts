@@ -1,0 +1,81 @@
+import {
+  type DemoReceiver,
+  registerDemoReceiver,
+  startDemoReceiver,
+} from '../webhooks/demo-receiver.js';
+import { type Check, examples } from './checks.js';
+import type { ReplayStats } from './replay-stats.js';
+import type { DemoRun, DemoStep } from './steps.js';
+
+/** How long the receiver may lag behind the last settled transfer. */
+const DELIVERY_WAIT_MS = 120_000;
+
+/**
+ * Registers a local webhook receiver before the replay and, once every
+ * transfer has settled, checks what it got: one `transfer.posted` or
+ * `transfer.failed` event per settled transfer, each signature valid under
+ * the `standardwebhooks` library, and none missing.
+ */
+export function webhookStep(): DemoStep {
+  let receiver: DemoReceiver | undefined;
+
+  return {
+    name: 'webhooks',
+    needsProcess: 'webhooks',
+    async prepare(run: DemoRun) {
+      receiver = await startDemoReceiver();
+      const { endpointId } = await registerDemoReceiver(
+        run.client.baseUrl,
+        run.client.apiKey,
+        receiver,
+        ['transfer.posted', 'transfer.failed'],
+      );
+      process.stdout.write(`Webhook receiver ${receiver.url} registered as ${endpointId}\n`);
+    },
+    async check(_run: DemoRun, stats: ReplayStats): Promise<Check[]> {
+      if (!receiver) return [];
+      const settled = [...stats.transfers.values()].filter((t) => t.status !== 'pending');
+      const started = Date.now();
+      await receiver.waitForEvents(settled.length, DELIVERY_WAIT_MS);
+      const waited = Date.now() - started;
+      return deliveryChecks(receiver, settled, waited);
+    },
+    async close() {
+      await receiver?.close();
+    },
+  };
+}
+
+function deliveryChecks(
+  receiver: DemoReceiver,
+  settled: { id: string; status: string }[],
+  waitedMs: number,
+): Check[] {
+  const stats = receiver.stats();
+  const byTransfer = new Map<string, string>();
+  for (const event of receiver.events()) {
+    const id = event.data.id;
+    if (typeof id === 'string') byTransfer.set(id, event.type);
+  }
+  const missing = settled
+    .filter((transfer) => byTransfer.get(transfer.id) !== `transfer.${transfer.status}`)
+    .map((transfer) => `${transfer.id} (${transfer.status})`);
+
+  return [
+    {
+      name: 'webhooks: one event delivered per settled transfer',
+      pass: stats.delivered === settled.length && missing.length === 0,
+      detail:
+        `${stats.delivered} events for ${settled.length} settled transfers, ` +
+        `last one ${waitedMs} ms after the replay settled` +
+        examples(missing),
+    },
+    {
+      name: 'webhooks: every signature valid (standardwebhooks library)',
+      pass: stats.invalidSignatures === 0 && stats.validSignatures >= stats.delivered,
+      detail:
+        `${stats.validSignatures} valid, ${stats.invalidSignatures} invalid, ` +
+        `${stats.duplicates} redelivered duplicates, ${stats.requests} requests`,
+    },
+  ];
+}
