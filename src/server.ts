@@ -8,6 +8,7 @@ import type { Deps } from './http/types.js';
 import { createLogger } from './logger.js';
 import { TransferQueues } from './queue/transfer-queues.js';
 import { createRedis } from './redis/connection.js';
+import { DeliveryQueue } from './webhooks/queue.js';
 
 /**
  * The web process: stateless, any number behind a load balancer. On SIGTERM
@@ -25,9 +26,10 @@ async function main(): Promise<void> {
   const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);
   await waiters.start();
   const queues = new TransferQueues(config, queueConnection);
+  const deliveries = new DeliveryQueue(config, queueConnection);
 
   const inFlight = new InFlight();
-  const deps: Deps = { config, sql, redis, queues, waiters, log, inFlight };
+  const deps: Deps = { config, sql, redis, queues, deliveries, waiters, log, inFlight };
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
     log.info({ host: info.address, port: info.port }, 'listening');
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
     await inFlight.drain();
     await closed;
     clearInterval(idleSweep);
-    await queues.close();
+    await Promise.all([queues.close(), deliveries.close()]);
     await Promise.all([redis.quit(), queueConnection.quit(), subscriber.quit()]);
     await sql.end({ timeout: 5 });
     log.info('stopped');

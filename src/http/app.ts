@@ -36,7 +36,8 @@ function validationHook(result: ValidationResult, c: Context<AppEnv>): Response 
 /** The web process's HTTP application: one place wires every route. */
 export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  const metrics = createMetrics(deps.queues);
+  const observed = [...deps.queues.all(), deps.deliveries.queue];
+  const metrics = createMetrics(observed);
 
   app.use('*', requestContext(deps.log));
   if (deps.inFlight) app.use('*', deps.inFlight.middleware);
@@ -69,7 +70,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
   if (deps.config.ADMIN_PASSWORD) {
-    mountQueueDashboard(app, deps.queues.all(), deps.config.ADMIN_PASSWORD);
+    mountQueueDashboard(app, observed, deps.config.ADMIN_PASSWORD);
   }
 
   app.use('/v1/*', requireApiKey(deps.sql));

@@ -1,16 +1,17 @@
+import type { Queue } from 'bullmq';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { TransferQueues } from '../queue/transfer-queues.js';
 import type { AppEnv } from './types.js';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
 
 /**
  * Prometheus metrics of a web process: request counts and latencies by route,
- * and, read on every scrape, the depth of each partition queue by state.
+ * and, read on every scrape, the depth of each queue (the transfer
+ * partitions and webhook deliveries) by state.
  */
-export function createMetrics(queues: TransferQueues) {
+export function createMetrics(queues: readonly Queue[]) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -28,13 +29,13 @@ export function createMetrics(queues: TransferQueues) {
     registers: [registry],
   });
   new Gauge({
-    name: 'transfer_queue_jobs',
-    help: 'Jobs in each transfer partition queue, by state',
+    name: 'queue_jobs',
+    help: 'Jobs in each queue, by state',
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
       await Promise.all(
-        queues.all().map(async (queue) => {
+        queues.map(async (queue) => {
           const counts = await queue.getJobCounts(...QUEUE_STATES);
           for (const state of QUEUE_STATES) {
             this.set({ queue: queue.name, state }, counts[state] ?? 0);

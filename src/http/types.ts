@@ -3,6 +3,7 @@ import type { Sql } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import type { TransferQueues } from '../queue/transfer-queues.js';
 import type { Redis } from '../redis/connection.js';
+import type { DeliveryQueue } from '../webhooks/queue.js';
 import type { InFlight } from './in-flight.js';
 import type { SettledWaiters } from './long-poll.js';
 
@@ -12,6 +13,8 @@ export interface Deps {
   sql: Sql;
   redis: Redis;
   queues: TransferQueues;
+  /** Producer side of the webhook delivery queue, for manual retries. */
+  deliveries: DeliveryQueue;
   waiters: SettledWaiters;
   /** Requests still running; the web process waits for them when it stops. */
   inFlight?: InFlight;

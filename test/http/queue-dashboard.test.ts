@@ -22,9 +22,10 @@ describe('queue dashboard', () => {
     const body = (await response.json()) as { queues: { name: string }[] };
     const names = body.queues.map((queue) => queue.name);
     expect(names).toEqual(
-      expect.arrayContaining(
-        Array.from({ length: withPassword.config.PARTITIONS }, (_, p) => `transfers-p${p}`),
-      ),
+      expect.arrayContaining([
+        ...Array.from({ length: withPassword.config.PARTITIONS }, (_, p) => `transfers-p${p}`),
+        'webhook-deliveries',
+      ]),
     );
   });
 

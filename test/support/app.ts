@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { TransferQueues } from '../../src/queue/transfer-queues.js';
 import { createRedis } from '../../src/redis/connection.js';
 import { createTenant } from '../../src/services/tenants.js';
+import { DeliveryQueue } from '../../src/webhooks/queue.js';
 import { testConfig } from './env.js';
 
 export interface TestApp {
@@ -35,7 +36,8 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);
   await waiters.start();
   const queues = new TransferQueues(config, queueConnection);
-  const deps: Deps = { config, sql, redis, queues, waiters, log };
+  const deliveries = new DeliveryQueue(config, queueConnection);
+  const deps: Deps = { config, sql, redis, queues, deliveries, waiters, log };
   const app = createApp(deps);
 
   return {
@@ -53,7 +55,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     },
     close: async () => {
       waiters.close();
-      await queues.close();
+      await Promise.all([queues.close(), deliveries.close()]);
       redis.disconnect();
       queueConnection.disconnect();
       subscriber.disconnect();

@@ -11,7 +11,6 @@ import {
   updateEndpoint,
   type WebhookServiceDeps,
 } from '../../services/webhook-endpoints.js';
-import { DeliveryQueue } from '../../webhooks/queue.js';
 import { deliveryView, endpointView, endpointWithSecretView } from '../../webhooks/views.js';
 import { actorOf, idempotentRequest, markReplay } from '../request.js';
 import { errorResponses, IdempotencyHeaders, idParam, PageQuery } from '../schemas/common.js';
@@ -145,11 +144,7 @@ function view({ delivery, attempts }: DeliveryWithAttempts) {
 }
 
 export function registerWebhookEndpointRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
-  // Shares the process's Redis connection, which the process closes on exit.
-  const service: WebhookServiceDeps = {
-    ...deps,
-    deliveryQueue: new DeliveryQueue(deps.config, deps.redis),
-  };
+  const service: WebhookServiceDeps = { ...deps, deliveryQueue: deps.deliveries };
 
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
