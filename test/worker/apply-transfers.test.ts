@@ -304,6 +304,47 @@ describe('applying transfers', () => {
   });
 });
 
+describe('settled events', () => {
+  it('writes each outcome to the outbox as the transfer the API shows', async () => {
+    const cfg = config();
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 100n });
+    const alice = await createAccount(sql, tenantId);
+    const metadata = { order_id: 'A-1', nested_key: { inner_key: 1 } };
+    const transfers = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: bank, destination: alice, amount: 60n, metadata },
+      { source: bank, destination: alice, amount: 60n },
+    ]);
+    await applyPendingBatch(sql, transfers[0]?.partition ?? 0, 100);
+
+    const events = await sql<{ type: string; dataJson: string }[]>`
+      select type, data::text as data_json from events
+      where tenant_id = ${tenantId} and type like 'transfer.%' order by seq`;
+    const [posted, failed] = events.map((event) => ({
+      type: event.type,
+      data: JSON.parse(event.dataJson) as Record<string, unknown>,
+    }));
+    expect(posted?.type).toBe('transfer.posted');
+    expect(posted?.data).toMatchObject({
+      id: transfers[0]?.id,
+      object: 'transfer',
+      status: 'posted',
+      amount: 60,
+      metadata,
+      failure_code: null,
+      failed_at: null,
+    });
+    expect(typeof posted?.data.posted_at).toBe('string');
+    expect(failed?.type).toBe('transfer.failed');
+    expect(failed?.data).toMatchObject({
+      id: transfers[1]?.id,
+      status: 'failed',
+      failure_code: 'insufficient_funds',
+      posted_at: null,
+    });
+  });
+});
+
 describe('idempotent apply', () => {
   afterAll(closeAll);
 
@@ -385,6 +426,45 @@ describe('idempotent apply', () => {
     expect(new Set(ours).size).toBe(ours.length);
     expect(ours).toHaveLength(60);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(60));
+  });
+});
+
+describe('shutdown', () => {
+  afterAll(closeAll);
+
+  it('stops after the batch in hand and leaves the rest of a backlog to the next worker', async () => {
+    const cfg = config({ APPLY_BATCH_SIZE: '1' });
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
+    const alice = await createAccount(sql, tenantId);
+    const producer = producerFor(cfg);
+    const transfers = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      Array.from({ length: 120 }, () => ({ source: bank, destination: alice, amount: 1n })),
+    );
+    const last = transfers.at(-1);
+    if (!last) throw new Error('no transfers');
+    // One job whose transfer is last: its run has to walk the whole backlog.
+    await enqueueAll(producer.queues, [last]);
+    const first = await startInProcessWorkers(cfg, { sweeper: false });
+    await waitUntil('the backlog is being applied', async () => {
+      return (await statusCounts(sql, tenantId)).posted >= 20;
+    });
+
+    const closing = performance.now();
+    await first.close();
+    const closeMs = performance.now() - closing;
+    const atClose = await statusCounts(sql, tenantId);
+    expect(atClose.pending).toBeGreaterThan(0);
+    expect(closeMs).toBeLessThan(2_000);
+    const state = await producer.queues.queue(last.partition).getJob(last.id);
+    expect(await state?.getState()).toMatch(/^(delayed|waiting)$/);
+
+    await workersFor(cfg);
+    await waitForFinal(sql, tenantId);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(120));
   });
 });
 

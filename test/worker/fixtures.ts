@@ -68,6 +68,7 @@ export interface TransferSpec {
   source: string;
   destination: string;
   amount: bigint | number;
+  metadata?: Record<string, unknown>;
 }
 
 export interface PendingFixture {
@@ -96,6 +97,7 @@ export async function insertPendingTransfers(
       partition: partitionOf(spec.source, config.PARTITIONS),
       amount: spec.amount.toString(),
       currency: 'USD',
+      metadata: sql.json((spec.metadata ?? {}) as never),
     }));
     await sql`
       insert into transfers ${sql(
@@ -107,6 +109,7 @@ export async function insertPendingTransfers(
         'partition',
         'amount',
         'currency',
+        'metadata',
       )}`;
     out.push(...rows.map((row) => ({ id: row.id, tenantId, partition: row.partition })));
   }
