@@ -1,0 +1,202 @@
+import { appendEvents, type NewEvent } from '../data/events.js';
+import {
+  type BalanceChange,
+  insertEntries,
+  type LedgerAccount,
+  lockAccounts,
+  lockPartition,
+  lockPendingTransfers,
+  type NewEntry,
+  type PendingTransfer,
+  settleTransfers,
+  type TransferOutcome,
+  updateBalances,
+} from '../data/ledger.js';
+import { type Sql, type TransactionSql, withTransaction } from '../db/sql.js';
+import { newId } from '../lib/ids.js';
+import { type TransferRow, transferView } from './views.js';
+
+export interface SettledTransfer {
+  id: string;
+  tenantId: string;
+  status: TransferOutcome['status'];
+}
+
+export interface BatchResult {
+  /** The transfers this call settled, in acceptance order. */
+  settled: SettledTransfer[];
+  posted: number;
+  failed: number;
+}
+
+export type ApplyBatch = (sql: Sql, partition: number, batchSize: number) => Promise<BatchResult>;
+
+/** The decisions of one batch, computed from locked rows before anything is written. */
+export interface Settlement {
+  outcomes: TransferOutcome[];
+  entries: NewEntry[];
+  balances: BalanceChange[];
+}
+
+/**
+ * Applies the oldest pending transfers of one partition, at most `batchSize`,
+ * in one READ COMMITTED transaction: all of them settle or none does.
+ *
+ * Rules:
+ * - An advisory lock on the partition lets one transaction at a time apply
+ *   it, even if the queue's own lock lapsed (a stalled job, Redis wiped).
+ * - Transfers are taken in `seq` (acceptance) order and locked; their
+ *   accounts are locked in one statement in id order, so transactions of
+ *   different partitions that share a destination wait rather than deadlock.
+ * - A closed source or destination fails the transfer with `account_closed`;
+ *   a debit that would take the source below `-overdraft_limit` fails it with
+ *   `insufficient_funds`; otherwise it posts two equal and opposite entries.
+ *   These are final outcomes, decided against running balances in seq order.
+ * - A currency or tenant that differs between a transfer and its accounts is
+ *   a bug in acceptance, not an outcome: it throws and settles nothing.
+ * - Serialization failures and deadlocks re-run the transaction; any other
+ *   error (a lost connection, say) rolls it back and reaches the caller, so a
+ *   transient fault leaves transfers pending and never fails one.
+ *
+ * Per-source order does not depend on the queue: whichever job runs, and
+ * however often it was retried or overtaken by a later one, it applies the
+ * oldest pending transfers of the partition first, so a later transfer of a
+ * source can never be applied before an earlier one. A transfer that is no
+ * longer pending is never selected, so running this again is harmless.
+ */
+export async function applyPendingBatch(
+  sql: Sql,
+  partition: number,
+  batchSize: number,
+): Promise<BatchResult> {
+  return withTransaction(sql, async (tx) => {
+    await lockPartition(tx, partition);
+    const pending = await lockPendingTransfers(tx, partition, batchSize);
+    if (pending.length === 0) return { settled: [], posted: 0, failed: 0 };
+    const accounts = await lockAccounts(tx, accountIdsOf(pending));
+
+    const settlement = settleInOrder(pending, accounts);
+
+    await insertEntries(tx, settlement.entries);
+    await updateBalances(tx, settlement.balances);
+    const rows = await settleTransfers(tx, settlement.outcomes);
+    await appendSettledEvents(tx, rows);
+    return summarize(rows);
+  });
+}
+
+/**
+ * Decides each transfer in order against running balances and builds the
+ * entries and the new balances. Pure apart from entry ids; writes nothing.
+ */
+export function settleInOrder(transfers: PendingTransfer[], accounts: LedgerAccount[]): Settlement {
+  const book = new Map(
+    accounts.map((account) => [account.id, { account, balance: account.balance, postings: 0 }]),
+  );
+  const outcomes: TransferOutcome[] = [];
+  const entries: NewEntry[] = [];
+
+  for (const transfer of transfers) {
+    const source = book.get(transfer.sourceAccountId);
+    const destination = book.get(transfer.destinationAccountId);
+    if (!source || !destination) {
+      throw new Error(`transfer ${transfer.id} names an account that was not locked`);
+    }
+    assertConsistent(transfer, source.account);
+    assertConsistent(transfer, destination.account);
+
+    if (source.account.closedAt !== null || destination.account.closedAt !== null) {
+      outcomes.push({ transferId: transfer.id, status: 'failed', failureCode: 'account_closed' });
+      continue;
+    }
+    if (source.balance - transfer.amount < -source.account.overdraftLimit) {
+      outcomes.push({
+        transferId: transfer.id,
+        status: 'failed',
+        failureCode: 'insufficient_funds',
+      });
+      continue;
+    }
+
+    source.balance -= transfer.amount;
+    destination.balance += transfer.amount;
+    source.postings += 1;
+    destination.postings += 1;
+    entries.push(
+      entryOf(transfer, source.account.id, -transfer.amount, source.balance),
+      entryOf(transfer, destination.account.id, transfer.amount, destination.balance),
+    );
+    outcomes.push({ transferId: transfer.id, status: 'posted', failureCode: null });
+  }
+
+  const balances = [...book.values()]
+    .filter((line) => line.postings > 0)
+    .map((line) => ({
+      accountId: line.account.id,
+      balance: line.balance,
+      postings: line.postings,
+    }));
+  return { outcomes, entries, balances };
+}
+
+function accountIdsOf(transfers: PendingTransfer[]): string[] {
+  const ids = new Set<string>();
+  for (const transfer of transfers) {
+    ids.add(transfer.sourceAccountId);
+    ids.add(transfer.destinationAccountId);
+  }
+  return [...ids];
+}
+
+function assertConsistent(transfer: PendingTransfer, account: LedgerAccount): void {
+  if (account.tenantId !== transfer.tenantId || account.currency !== transfer.currency) {
+    throw new Error(
+      `transfer ${transfer.id} does not match account ${account.id} in tenant or currency`,
+    );
+  }
+}
+
+function entryOf(
+  transfer: PendingTransfer,
+  accountId: string,
+  amount: bigint,
+  balanceAfter: bigint,
+): NewEntry {
+  return {
+    id: newId('ent'),
+    tenantId: transfer.tenantId,
+    accountId,
+    transferId: transfer.id,
+    amount,
+    balanceAfter,
+  };
+}
+
+/**
+ * One event per settled transfer, grouped by tenant. Tenants are taken in id
+ * order because appending locks each tenant's counter row until commit.
+ */
+async function appendSettledEvents(tx: TransactionSql, rows: TransferRow[]): Promise<void> {
+  const byTenant = new Map<string, NewEvent[]>();
+  for (const row of rows) {
+    const events = byTenant.get(row.tenantId) ?? [];
+    events.push({
+      type: row.status === 'posted' ? 'transfer.posted' : 'transfer.failed',
+      data: transferView(row),
+    });
+    byTenant.set(row.tenantId, events);
+  }
+  for (const tenantId of [...byTenant.keys()].sort()) {
+    await appendEvents(tx, tenantId, byTenant.get(tenantId) ?? []);
+  }
+}
+
+function summarize(rows: TransferRow[]): BatchResult {
+  const settled = rows.map((row) => ({
+    id: row.id,
+    tenantId: row.tenantId,
+    status: row.status === 'posted' ? ('posted' as const) : ('failed' as const),
+  }));
+  const posted = settled.filter((transfer) => transfer.status === 'posted').length;
+  return { settled, posted, failed: settled.length - posted };
+}

@@ -1,0 +1,167 @@
+import type { Config } from '../config.js';
+import {
+  deleteExpiredIdempotencyKeys,
+  findStalePendingTransfers,
+  type StalePendingTransfer,
+  tryLockSweeper,
+} from '../data/recovery.js';
+import { type Sql, withTransaction } from '../db/sql.js';
+import type { Logger } from '../logger.js';
+import { partitionOf } from '../queue/partitions.js';
+import type { TransferQueues } from '../queue/transfer-queues.js';
+
+const STALE_LIMIT = 1_000;
+const KEY_BATCH = 1_000;
+const KEY_BATCHES_PER_SWEEP = 10;
+const REDIS_PARALLELISM = 50;
+
+export type SweeperConfig = Pick<
+  Config,
+  'PARTITIONS' | 'SWEEPER_INTERVAL_MS' | 'SWEEPER_PENDING_AFTER_MS'
+>;
+
+export interface SweeperDeps {
+  config: SweeperConfig;
+  sql: Sql;
+  queues: TransferQueues;
+  logger: Logger;
+}
+
+export interface SweepResult {
+  stale: number;
+  reenqueued: number;
+  retried: number;
+  /** Transfers whose job could not be checked or repaired this pass. */
+  errors: number;
+  deletedKeys: number;
+}
+
+type JobRepair = 'enqueued' | 'retried' | 'present' | 'error';
+
+/**
+ * One pass of recovery. Only one sweeper acts at a time across processes: the
+ * pass runs in a transaction that holds a PostgreSQL advisory lock, and a
+ * sweeper that cannot take it returns undefined at once. The pass:
+ * - sets the per-partition group lock again, in case Redis lost it;
+ * - makes sure every transfer pending for longer than
+ *   SWEEPER_PENDING_AFTER_MS has a live job: none is added, a failed one is
+ *   retried, one waiting, delayed or active is left alone. This is safe
+ *   because job ids are transfer ids and the apply step is idempotent;
+ * - deletes expired idempotency records, a bounded number per pass.
+ */
+export async function sweepOnce(deps: SweeperDeps): Promise<SweepResult | undefined> {
+  return withTransaction(deps.sql, async (tx) => {
+    if (!(await tryLockSweeper(tx))) return undefined;
+    await deps.queues.enforceGroupLock();
+
+    const stale = await findStalePendingTransfers(
+      tx,
+      deps.config.SWEEPER_PENDING_AFTER_MS,
+      STALE_LIMIT,
+    );
+    const repairs: JobRepair[] = [];
+    for (let start = 0; start < stale.length; start += REDIS_PARALLELISM) {
+      const slice = stale.slice(start, start + REDIS_PARALLELISM);
+      repairs.push(...(await Promise.all(slice.map((transfer) => repairJob(deps, transfer)))));
+    }
+
+    let deletedKeys = 0;
+    for (let batch = 0; batch < KEY_BATCHES_PER_SWEEP; batch++) {
+      const deleted = await deleteExpiredIdempotencyKeys(tx, KEY_BATCH);
+      deletedKeys += deleted;
+      if (deleted < KEY_BATCH) break;
+    }
+
+    return {
+      stale: stale.length,
+      reenqueued: repairs.filter((repair) => repair === 'enqueued').length,
+      retried: repairs.filter((repair) => repair === 'retried').length,
+      errors: repairs.filter((repair) => repair === 'error').length,
+      deletedKeys,
+    };
+  });
+}
+
+/** One transfer's repair; its failure is logged and left to the next pass. */
+async function repairJob(deps: SweeperDeps, transfer: StalePendingTransfer): Promise<JobRepair> {
+  try {
+    return await ensureJob(deps, transfer);
+  } catch (error) {
+    deps.logger.warn({ err: error, transferId: transfer.id }, 'sweeper could not repair job');
+    return 'error';
+  }
+}
+
+async function ensureJob(deps: SweeperDeps, transfer: StalePendingTransfer): Promise<JobRepair> {
+  const partition = queuePartition(deps.config, transfer);
+  const data = { transferId: transfer.id, tenantId: transfer.tenantId };
+  const job = await deps.queues.queue(partition).getJob(transfer.id);
+  if (!job) {
+    await deps.queues.enqueue(partition, data);
+    return 'enqueued';
+  }
+  const state = await job.getState();
+  if (state === 'failed') {
+    await job.retry('failed');
+    return 'retried';
+  }
+  if (state === 'completed' || state === 'unknown') {
+    // A finished or half-lost job blocks a new one with the same id.
+    await job.remove();
+    await deps.queues.enqueue(partition, data);
+    return 'enqueued';
+  }
+  return 'present';
+}
+
+/**
+ * The queue that wakes a transfer's partition. It is the stored partition
+ * unless PARTITIONS was lowered since acceptance; then any queue will do,
+ * because the job applies the stored partition. Per-source order across such
+ * a change is not guaranteed: drain pending transfers before changing it.
+ */
+function queuePartition(config: SweeperConfig, transfer: StalePendingTransfer): number {
+  if (transfer.partition < config.PARTITIONS) return transfer.partition;
+  return partitionOf(transfer.sourceAccountId, config.PARTITIONS);
+}
+
+export interface Sweeper {
+  /** Stops the timer and waits for a pass in progress. */
+  stop(): Promise<void>;
+}
+
+/** Runs `sweepOnce` every SWEEPER_INTERVAL_MS until stopped; a failed pass is logged. */
+export function startSweeper(deps: SweeperDeps): Sweeper {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const pass = async () => {
+    const started = performance.now();
+    try {
+      const result = await sweepOnce(deps);
+      const fields = { ...result, durationMs: Math.round(performance.now() - started) };
+      if (!result) deps.logger.debug(fields, 'sweep skipped: another sweeper holds the lock');
+      else if (result.reenqueued + result.retried + result.errors + result.deletedKeys > 0) {
+        deps.logger.info(fields, 'sweep');
+      } else deps.logger.debug(fields, 'sweep');
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'sweep failed');
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = pass().finally(schedule);
+    }, deps.config.SWEEPER_INTERVAL_MS);
+  };
+
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { type Job, Worker } from 'bullmq';
+import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
+import { isTransientError } from '../lib/errors.js';
+import type { Logger } from '../logger.js';
+import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
+import { TransferQueues } from '../queue/transfer-queues.js';
+import { createRedis, type Redis } from '../redis/connection.js';
+import { type ApplyBatch, applyPendingBatch } from '../services/apply-transfers.js';
+import { type Sweeper, startSweeper } from '../services/sweeper.js';
+import { processTransferJob, type TransferJobContext } from './process-transfer-job.js';
+
+export interface TransferWorkerDeps {
+  sql: Sql;
+  logger: Logger;
+  /** The apply step; replaceable so that tests can inject faults in front of it. */
+  apply?: ApplyBatch;
+  /** Run the recovery sweeper in this set (default true). */
+  sweeper?: boolean;
+}
+
+export interface TransferWorkers {
+  queues: TransferQueues;
+  /** Stops taking jobs, waits for those in hand, stops the sweeper, closes Redis. */
+  close(): Promise<void>;
+}
+
+/**
+ * How long a job's queue lock lives without renewal (it is renewed at half
+ * this). It bounds how long a partition waits after its worker died mid-job,
+ * which is the same kind of delay SWEEPER_PENDING_AFTER_MS sets for a lost
+ * job, so it follows that setting, between 5 and 30 seconds. A lock that
+ * lapses while its worker still runs costs only a wasted run: the apply step
+ * takes the partition's advisory lock in PostgreSQL.
+ */
+export function jobLockMs(config: Pick<Config, 'SWEEPER_PENDING_AFTER_MS'>): number {
+  return Math.min(30_000, Math.max(5_000, config.SWEEPER_PENDING_AFTER_MS));
+}
+
+/**
+ * Starts one BullMQ worker per partition queue, each taking one job at a
+ * time, plus the recovery sweeper. The queues' global concurrency of 1 (set
+ * here and by every sweep) keeps one job per partition running across all
+ * processes. The caller owns `sql` and ends it after `close()`.
+ */
+export async function startTransferWorkers(
+  config: Config,
+  deps: TransferWorkerDeps,
+): Promise<TransferWorkers> {
+  const redis = createRedis(config, { name: 'transfer-worker' });
+  const queues = new TransferQueues(config, redis);
+  try {
+    await queues.enforceGroupLock();
+  } catch (error) {
+    await closeRedis([redis]);
+    throw error;
+  }
+
+  let closing = false;
+  const context: TransferJobContext = {
+    config,
+    sql: deps.sql,
+    redis,
+    logger: deps.logger,
+    apply: deps.apply ?? applyPendingBatch,
+    discardJobs: async (partition, transferIds) => {
+      if (partition >= config.PARTITIONS) return;
+      const queue = queues.queue(partition);
+      // A job that is locked (running elsewhere) is left alone and runs as a no-op.
+      await Promise.all(transferIds.map((id) => queue.remove(id, { removeChildren: false })));
+    },
+    stopping: () => closing,
+  };
+  const lockDuration = jobLockMs(config);
+  // One connection per queue worker. In a trial with BullMQ 6.7, a worker that
+  // shared its connection with the workers of other queues never won a
+  // queue's wake-up against a worker of another process, so one process
+  // ended up with every partition and the others sat idle.
+  const connections = Array.from({ length: config.PARTITIONS }, (_, partition) =>
+    createRedis(config, { blocking: true, name: `transfer-worker-p${partition}` }),
+  );
+  const workers = connections.map((connection, partition) => {
+    const worker = new Worker<TransferJobData>(
+      transferQueueName(partition),
+      (job) => runJob(context, partition, job),
+      {
+        connection,
+        prefix: config.REDIS_PREFIX,
+        concurrency: 1,
+        lockDuration,
+        stalledInterval: lockDuration / 2,
+      },
+    );
+    worker.on('error', (error) => deps.logger.warn({ err: error, partition }, 'queue error'));
+    return worker;
+  });
+  const sweeper: Sweeper | undefined =
+    deps.sweeper === false
+      ? undefined
+      : startSweeper({ config, sql: deps.sql, queues, logger: deps.logger });
+
+  return {
+    queues,
+    async close() {
+      closing = true;
+      await Promise.all(workers.map((worker) => worker.close()));
+      await sweeper?.stop();
+      await queues.close();
+      await closeRedis([...connections, redis]);
+    },
+  };
+}
+
+/**
+ * Runs one job and writes its one log line. `monotonicStartNs` and
+ * `monotonicEndNs` come from the system-wide monotonic clock, so the runs of
+ * one partition can be ordered across the processes of a host.
+ */
+async function runJob(
+  context: TransferJobContext,
+  partition: number,
+  job: Job<TransferJobData>,
+): Promise<void> {
+  const startNs = process.hrtime.bigint();
+  const fields = {
+    jobId: job.id,
+    transferId: job.data.transferId,
+    partition,
+    attempt: job.attemptsMade + 1,
+  };
+  try {
+    const result = await processTransferJob(context, job.data);
+    const endNs = process.hrtime.bigint();
+    const level = result.outcome === 'missing' ? 'warn' : 'info';
+    context.logger[level]({ ...fields, ...result, ...timing(startNs, endNs) }, 'transfer job');
+  } catch (error) {
+    const endNs = process.hrtime.bigint();
+    const level = isTransientError(error) ? 'warn' : 'error';
+    context.logger[level](
+      { ...fields, outcome: 'retry', err: error, ...timing(startNs, endNs) },
+      'transfer job',
+    );
+    throw error;
+  }
+}
+
+function timing(startNs: bigint, endNs: bigint) {
+  return {
+    durationMs: Math.round(Number(endNs - startNs) / 1e4) / 100,
+    monotonicStartNs: startNs.toString(),
+    monotonicEndNs: endNs.toString(),
+  };
+}
+
+async function closeRedis(connections: Redis[]): Promise<void> {
+  await Promise.all(
+    connections.map((connection) => connection.quit().catch(() => connection.disconnect())),
+  );
+}
