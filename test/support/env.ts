@@ -5,7 +5,8 @@ import { type Config, loadConfig } from '../../src/config.js';
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/fintech_core_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const TEST_REDIS_PREFIX_ROOT = 'fctest';
+/** Every Redis prefix of this test run starts with it; the global setup names the run. */
+export const TEST_REDIS_PREFIX_ROOT = process.env.TEST_REDIS_PREFIX_ROOT ?? 'fctest';
 
 /**
  * A configuration for one test file or case: the test database, and a Redis

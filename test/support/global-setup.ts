@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { dropDatabase, migrate } from '../../src/db/migrate.js';
-import { TEST_REDIS_PREFIX_ROOT, TEST_REDIS_URL } from './env.js';
+import { TEST_REDIS_URL } from './env.js';
 
 const BASE_URL = 'postgres://postgres@127.0.0.1:5432/fintech_core_test';
 
@@ -12,25 +12,21 @@ const BASE_URL = 'postgres://postgres@127.0.0.1:5432/fintech_core_test';
 export async function setup(): Promise<void> {
   const url = process.env.TEST_DATABASE_URL ?? `${BASE_URL}_${process.pid}`;
   process.env.TEST_DATABASE_URL = url;
+  process.env.TEST_REDIS_PREFIX_ROOT = `fctest${process.pid}`;
   await dropDatabase(url);
   await migrate(url);
 }
 
-/** Drops the run's database and removes the Redis keys the run left behind. */
+/** Drops the run's database and removes the Redis keys this run left behind. */
 export async function teardown(): Promise<void> {
+  const root = process.env.TEST_REDIS_PREFIX_ROOT ?? 'fctest';
   const url = process.env.TEST_DATABASE_URL;
   if (url?.startsWith(`${BASE_URL}_`)) await dropDatabase(url);
   const redis = new Redis(TEST_REDIS_URL);
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(
-        cursor,
-        'MATCH',
-        `${TEST_REDIS_PREFIX_ROOT}*`,
-        'COUNT',
-        1000,
-      );
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${root}-*`, 'COUNT', 1000);
       cursor = next;
       if (keys.length > 0) await redis.unlink(...keys);
     } while (cursor !== '0');
