@@ -5,6 +5,7 @@ import { createApp } from './http/app.js';
 import { InFlight } from './http/in-flight.js';
 import { SettledWaiters } from './http/long-poll.js';
 import type { Deps } from './http/types.js';
+import { stopOnSignals } from './lib/process-lifecycle.js';
 import { createLogger } from './logger.js';
 import { TransferQueues } from './queue/transfer-queues.js';
 import { createRedis } from './redis/connection.js';
@@ -35,34 +36,26 @@ async function main(): Promise<void> {
     log.info({ host: info.address, port: info.port }, 'listening');
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const forced = setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    forced.unref();
-
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    waiters.close();
-    // Keep-alive connections would hold the server open: close each as soon
-    // as it is idle, and answer the requests still running with
-    // `Connection: close`.
-    const idleSweep = setInterval(() => closeIdle(server), 50);
-    closeIdle(server);
-    await inFlight.drain();
-    await closed;
-    clearInterval(idleSweep);
-    await Promise.all([queues.close(), deliveries.close()]);
-    await Promise.all([redis.quit(), queueConnection.quit(), subscriber.quit()]);
-    await sql.end({ timeout: 5 });
-    log.info('stopped');
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  stopOnSignals({
+    name: 'web',
+    logger: log,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    stop: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      waiters.close();
+      // Keep-alive connections would hold the server open: close each as soon
+      // as it is idle, and answer the requests still running with
+      // `Connection: close`.
+      const idleSweep = setInterval(() => closeIdle(server), 50);
+      closeIdle(server);
+      await inFlight.drain();
+      await closed;
+      clearInterval(idleSweep);
+      await Promise.all([queues.close(), deliveries.close()]);
+      await Promise.all([redis.quit(), queueConnection.quit(), subscriber.quit()]);
+      await sql.end({ timeout: 5 });
+    },
+  });
 }
 
 function closeIdle(server: ReturnType<typeof serve>): void {

@@ -1,13 +1,14 @@
 import { loadConfig } from '../src/config.js';
 import { createSql } from '../src/db/sql.js';
+import { stopOnSignals } from '../src/lib/process-lifecycle.js';
 import { createLogger } from '../src/logger.js';
 import { startTransferWorkers } from '../src/worker/transfer-workers.js';
 
 /*
  * The transfer worker process: applies transfers from every partition queue
  * and runs the recovery sweeper. Any number may run. SIGTERM or SIGINT stops
- * it after the jobs in hand finish; a second signal, or a shutdown that takes
- * longer than SHUTDOWN_TIMEOUT_MS, exits at once, which is safe because an
+ * it after the batch in hand commits; a second signal, or a shutdown longer
+ * than SHUTDOWN_TIMEOUT_MS, exits at once, which is safe because an
  * unfinished apply transaction simply rolls back.
  */
 
@@ -21,32 +22,15 @@ async function main(): Promise<void> {
     { partitions: config.PARTITIONS, batchSize: config.APPLY_BATCH_SIZE },
     'worker started',
   );
-
-  let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'worker stopping');
-    setTimeout(() => {
-      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out: exiting now');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS).unref();
-
-    try {
+  stopOnSignals({
+    name: 'worker',
+    logger,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    stop: async () => {
       await workers.close();
       await sql.end({ timeout: 5 });
-      logger.info('worker stopped');
-      process.exitCode = 0;
-    } catch (error) {
-      logger.error({ err: error }, 'worker did not stop cleanly');
-      process.exitCode = 1;
-    }
-  };
-  process.on('SIGTERM', (signal) => void shutdown(signal));
-  process.on('SIGINT', (signal) => void shutdown(signal));
+    },
+  });
 }
 
 main().catch(async (error: unknown) => {

@@ -1,5 +1,6 @@
 import { loadConfig } from '../src/config.js';
 import { createSql } from '../src/db/sql.js';
+import { stopOnSignals } from '../src/lib/process-lifecycle.js';
 import { createLogger } from '../src/logger.js';
 import { startWebhookRuntime } from '../src/webhooks/runtime.js';
 
@@ -25,32 +26,15 @@ async function main(): Promise<void> {
     },
     'webhooks started',
   );
-
-  let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'webhooks stopping');
-    setTimeout(() => {
-      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out: exiting now');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS).unref();
-
-    try {
+  stopOnSignals({
+    name: 'webhooks',
+    logger,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    stop: async () => {
       await runtime.close();
       await sql.end({ timeout: 5 });
-      logger.info('webhooks stopped');
-      process.exitCode = 0;
-    } catch (error) {
-      logger.error({ err: error }, 'webhooks did not stop cleanly');
-      process.exitCode = 1;
-    }
-  };
-  process.on('SIGTERM', (signal) => void shutdown(signal));
-  process.on('SIGINT', (signal) => void shutdown(signal));
+    },
+  });
 }
 
 main().catch(async (error: unknown) => {

@@ -6,6 +6,7 @@ import {
   tryLockSweeper,
 } from '../data/recovery.js';
 import { type Sql, withTransaction } from '../db/sql.js';
+import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 import { partitionOf } from '../queue/partitions.js';
 import type { TransferQueues } from '../queue/transfer-queues.js';
@@ -125,17 +126,10 @@ function queuePartition(config: SweeperConfig, transfer: StalePendingTransfer): 
   return partitionOf(transfer.sourceAccountId, config.PARTITIONS);
 }
 
-export interface Sweeper {
-  /** Stops the timer and waits for a pass in progress. */
-  stop(): Promise<void>;
-}
+export type Sweeper = Periodic;
 
 /** Runs `sweepOnce` every SWEEPER_INTERVAL_MS until stopped; a failed pass is logged. */
 export function startSweeper(deps: SweeperDeps): Sweeper {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-
   const pass = async () => {
     const started = performance.now();
     try {
@@ -149,19 +143,5 @@ export function startSweeper(deps: SweeperDeps): Sweeper {
       deps.logger.warn({ err: error }, 'sweep failed');
     }
   };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = pass().finally(schedule);
-    }, deps.config.SWEEPER_INTERVAL_MS);
-  };
-
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return runPeriodically(deps.config.SWEEPER_INTERVAL_MS, pass);
 }

@@ -5,6 +5,7 @@ import {
   tryLockWebhookSweeper,
 } from '../data/webhooks.js';
 import { type Sql, withTransaction } from '../db/sql.js';
+import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 import { type DeliveryQueue, deliveryJobId } from './queue.js';
 
@@ -95,17 +96,10 @@ async function ensureJob(queue: DeliveryQueue, delivery: DueDelivery): Promise<J
   return 'present';
 }
 
-export interface WebhookSweeper {
-  /** Stops the timer and waits for a pass in progress. */
-  stop(): Promise<void>;
-}
+export type WebhookSweeper = Periodic;
 
 /** Runs `sweepDeliveriesOnce` every SWEEPER_INTERVAL_MS until stopped; failures are logged. */
 export function startWebhookSweeper(deps: WebhookSweeperDeps): WebhookSweeper {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-
   const pass = async () => {
     try {
       const result = await sweepDeliveriesOnce(deps);
@@ -116,19 +110,5 @@ export function startWebhookSweeper(deps: WebhookSweeperDeps): WebhookSweeper {
       deps.logger.warn({ err: error }, 'delivery sweep failed');
     }
   };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = pass().finally(schedule);
-    }, deps.config.SWEEPER_INTERVAL_MS);
-  };
-
-  schedule();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return runPeriodically(deps.config.SWEEPER_INTERVAL_MS, pass);
 }
