@@ -40,6 +40,13 @@ export const configSchema = z.object({
   APPLY_BATCH_SIZE: int(1, 1000).default(100),
   JOB_ATTEMPTS: int(1, 1000).default(25),
   JOB_BACKOFF_MS: int(1, 600_000).default(500),
+  /**
+   * How long a transfer job's queue lock lives without renewal (renewed at
+   * half this): how long a partition waits after its worker died mid-job. A
+   * lock that lapses while its worker still runs costs only a wasted run,
+   * because the apply step takes the partition's lock in PostgreSQL.
+   */
+  TRANSFER_JOB_LOCK_MS: int(1_000, 600_000).default(30_000),
 
   SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(5_000),
   SWEEPER_PENDING_AFTER_MS: int(0, 86_400_000).default(30_000),

@@ -26,18 +26,6 @@ export interface TransferWorkers {
 }
 
 /**
- * How long a job's queue lock lives without renewal (it is renewed at half
- * this). It bounds how long a partition waits after its worker died mid-job,
- * which is the same kind of delay SWEEPER_PENDING_AFTER_MS sets for a lost
- * job, so it follows that setting, between 5 and 30 seconds. A lock that
- * lapses while its worker still runs costs only a wasted run: the apply step
- * takes the partition's advisory lock in PostgreSQL.
- */
-export function jobLockMs(config: Pick<Config, 'SWEEPER_PENDING_AFTER_MS'>): number {
-  return Math.min(30_000, Math.max(5_000, config.SWEEPER_PENDING_AFTER_MS));
-}
-
-/**
  * Starts one BullMQ worker per partition queue, each taking one job at a
  * time, plus the recovery sweeper. The queues' global concurrency of 1 (set
  * here and by every sweep) keeps one job per partition running across all
@@ -71,7 +59,7 @@ export async function startTransferWorkers(
     },
     stopping: () => closing,
   };
-  const lockDuration = jobLockMs(config);
+  const lockDuration = config.TRANSFER_JOB_LOCK_MS;
   // One connection per queue worker. In a trial with BullMQ 6.7, a worker that
   // shared its connection with the workers of other queues never won a
   // queue's wake-up against a worker of another process, so one process
