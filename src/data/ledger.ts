@@ -1,5 +1,5 @@
 import type { Db, TransactionSql } from '../db/sql.js';
-import type { TransferRow } from '../services/views.js';
+import type { FailureCode, TransferRow } from '../services/views.js';
 
 /**
  * First key of the two-int advisory locks that give a partition to one apply
@@ -9,7 +9,6 @@ import type { TransferRow } from '../services/views.js';
 export const PARTITION_LOCK_NAMESPACE = 727_366_101;
 
 export type TransferStatus = TransferRow['status'];
-export type FailureCode = 'insufficient_funds' | 'account_closed';
 
 /** What the apply step needs of a pending transfer. */
 export interface PendingTransfer {

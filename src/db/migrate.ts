@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+/**
+ * The project's `migrations/` folder, found from this file whether it runs as
+ * TypeScript (`src/db/`) or compiled (`dist/src/db/`).
+ */
+export const MIGRATIONS_DIR =
+  ['../../migrations/', '../../../migrations/']
+    .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+    .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 /** Any constant will do; every process that migrates must use the same one. */
 const MIGRATION_LOCK_ID = 727_366_001;

@@ -6,6 +6,7 @@ import { createMetrics } from './metrics.js';
 import { requireApiKey } from './middleware/auth.js';
 import { jsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
+import { textGuard } from './middleware/text-guard.js';
 import { problemResponse, toAppError } from './problem.js';
 import { mountQueueDashboard } from './queue-dashboard.js';
 import { registerAccountRoutes } from './routes/accounts.js';
@@ -74,6 +75,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   }
 
   app.use('/v1/*', requireApiKey(deps.sql));
+  app.use('/v1/*', textGuard);
   app.use('/v1/*', jsonBody(deps.config.MAX_BODY_BYTES));
   registerAccountRoutes(app, deps);
   registerTransferRoutes(app, deps);

@@ -14,7 +14,7 @@ import {
 } from '../data/ledger.js';
 import { type Sql, type TransactionSql, withTransaction } from '../db/sql.js';
 import { newId } from '../lib/ids.js';
-import { type TransferRow, transferView } from './views.js';
+import { MAX_BALANCE, type TransferRow, transferView } from './views.js';
 
 export interface SettledTransfer {
   id: string;
@@ -50,7 +50,10 @@ export interface Settlement {
  *   different partitions that share a destination wait rather than deadlock.
  * - A closed source or destination fails the transfer with `account_closed`;
  *   a debit that would take the source below `-overdraft_limit` fails it with
- *   `insufficient_funds`; otherwise it posts two equal and opposite entries.
+ *   `insufficient_funds`; a credit that would take the destination above
+ *   2^53-1, the largest balance JSON carries exactly, fails it with
+ *   `balance_limit_exceeded`; otherwise it posts two equal and opposite
+ *   entries.
  *   These are final outcomes, decided against running balances in seq order.
  * - A currency or tenant that differs between a transfer and its accounts is
  *   a bug in acceptance, not an outcome: it throws and settles nothing.
@@ -114,6 +117,14 @@ export function settleInOrder(transfers: PendingTransfer[], accounts: LedgerAcco
         transferId: transfer.id,
         status: 'failed',
         failureCode: 'insufficient_funds',
+      });
+      continue;
+    }
+    if (destination.balance + transfer.amount > MAX_BALANCE) {
+      outcomes.push({
+        transferId: transfer.id,
+        status: 'failed',
+        failureCode: 'balance_limit_exceeded',
       });
       continue;
     }

@@ -17,7 +17,10 @@ export interface AccountRow {
   closedAt: Date | null;
 }
 
-export type FailureCode = 'insufficient_funds' | 'account_closed';
+export type FailureCode = 'insufficient_funds' | 'account_closed' | 'balance_limit_exceeded';
+
+/** The largest balance an account may hold: the largest integer JSON carries exactly. */
+export const MAX_BALANCE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface TransferRow {
   id: string;

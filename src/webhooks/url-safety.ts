@@ -7,14 +7,18 @@ import { BlockList, isIP } from 'node:net';
  * metadata address would let a tenant make requests to our own services.
  * Such addresses are refused, when an endpoint is saved and again before
  * every attempt, unless the operator allows them (local development, tests).
+ * Cloud metadata addresses stay refused even then: no test needs them, and
+ * they hold the credentials of the machine itself.
  */
 
 type Family = 'ipv4' | 'ipv6';
 
+const METADATA_KIND = 'a cloud metadata';
+
 /** Address ranges a webhook may not reach, most specific first. */
 const FORBIDDEN: readonly { kind: string; ranges: readonly [string, number, Family][] }[] = [
   {
-    kind: 'a cloud metadata',
+    kind: METADATA_KIND,
     ranges: [
       ['169.254.169.254', 32, 'ipv4'],
       ['fd00:ec2::254', 128, 'ipv6'],
@@ -127,12 +131,12 @@ export function checkUrlShape(raw: string, allowPrivate: boolean): UrlCheck {
  * one forbidden address is refused as a whole, since any of them may be
  * used. The answer pins the first address: the request must connect to it,
  * and not resolve the name again, so that a DNS answer that changes between
- * check and connect cannot lead it elsewhere. With private URLs allowed only
- * the URL's shape is checked and nothing is pinned.
+ * check and connect cannot lead it elsewhere. With private URLs allowed, only
+ * cloud metadata addresses are refused.
  */
 export async function resolveSafeUrl(raw: string, allowPrivate: boolean): Promise<UrlCheck> {
   const shape = checkUrlShape(raw, allowPrivate);
-  if (!shape.ok || allowPrivate) return shape;
+  if (!shape.ok) return shape;
 
   const host = shape.url.hostname.replace(/^\[(.*)\]$/, '$1');
   let addresses: PinnedAddress[];
@@ -153,9 +157,13 @@ export async function resolveSafeUrl(raw: string, allowPrivate: boolean): Promis
 
   for (const { address } of addresses) {
     const kind = forbiddenAddressKind(address);
-    if (kind) return { ok: false, reason: `resolves to ${kind} address (${address})` };
+    if (kind && (!allowPrivate || kind === METADATA_KIND)) {
+      return { ok: false, reason: `resolves to ${kind} address (${address})` };
+    }
   }
   const [first] = addresses;
   if (!first) return { ok: false, reason: `host ${host} has no address` };
-  return { ok: true, url: shape.url, pinned: first };
+  // Private URLs are for development, where the name may resolve to several
+  // local addresses and the receiver listens on only one of them.
+  return { ok: true, url: shape.url, pinned: allowPrivate ? undefined : first };
 }

@@ -112,6 +112,16 @@ describe('accounts', () => {
     }
   });
 
+  it('keeps balances and limits within 2^53-1 at the database', async () => {
+    const id = await openAccount(app, key);
+    await expect(
+      app.sql`update accounts set balance = 9007199254740992 where id = ${id}`,
+    ).rejects.toThrow(/accounts_balance_json_safe/);
+    await expect(
+      app.sql`update accounts set overdraft_limit = 9007199254740992 where id = ${id}`,
+    ).rejects.toThrow(/accounts_overdraft_json_safe/);
+  });
+
   it('refuses to delete an account row at the database', async () => {
     const id = await openAccount(app, key);
     await expect(app.sql`delete from accounts where id = ${id}`).rejects.toThrow(/append-only/);

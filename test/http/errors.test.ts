@@ -106,6 +106,8 @@ describe('every route', () => {
       ['POST', '/v1/accounts', { body: '{"currency":' }, 400],
       ['POST', '/v1/accounts', { body: '{"currency":"euro","overdraft_limit":-1}' }, 422],
       ['POST', '/v1/accounts', { body: '[]' }, 422],
+      ['POST', '/v1/accounts', { body: '{"currency":"XYZ"}' }, 422],
+      ['POST', '/v1/accounts', { body: '{"currency":"eur"}' }, 422],
       ['POST', '/v1/accounts', { body: '{"currency":"EUR","surprise":1}' }, 422],
       ['POST', '/v1/transfers', { body: '{"amount":"12"}' }, 422],
       ['POST', '/v1/transfers', { body: '{"amount":9007199254740992}' }, 422],
@@ -273,6 +275,31 @@ describe('over a real socket', () => {
       } as RequestInit);
       expect(response.status).toBe(413);
       expect(await response.json()).toMatchObject({ code: 'payload_too_large' });
+    }
+  });
+});
+
+describe('text PostgreSQL cannot store', () => {
+  it('answers NUL and unpaired surrogates in bodies, queries and paths with 4xx, never 500', async () => {
+    const bodies = [
+      '{"currency":"EUR","reference":"a\\u0000b"}',
+      '{"currency":"EUR","metadata":{"x":"\\ud800"}}',
+      '{"currency":"EUR","metadata":{"a\\u0000b":"x"}}',
+    ];
+    for (const body of bodies) {
+      const response = await app.request('/v1/accounts', { method: 'POST', key, body });
+      expect(response.status, body).toBe(422);
+      expect(await response.json()).toMatchObject({ code: 'validation_error' });
+    }
+    const paths: [string, number][] = [
+      ['/v1/accounts?reference=%00', 422],
+      ['/v1/transfers?starting_after=%00', 422],
+      ['/v1/transfers/%00', 404],
+      [`/v1/accounts/${'x'.repeat(300)}`, 404],
+    ];
+    for (const [path, status] of paths) {
+      const response = await app.request(path, { key });
+      expect(response.status, path).toBe(status);
     }
   });
 });

@@ -114,6 +114,14 @@ describe('Idempotency-Key on POST /v1/transfers', () => {
     expect(reordered.body.id).toBe(first.body.id);
   });
 
+  it('treats a field sent as null like a field left out', async () => {
+    const first = await transfer('null-1');
+    const withNull = await transfer('null-1', { description: null });
+    expect(withNull.status).toBe(202);
+    expect(withNull.body.id).toBe(first.body.id);
+    expect(withNull.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   it('answers 422 to the same key with a different body, and changes nothing', async () => {
     await transfer('reuse-1');
     const before = await countTransfers();

@@ -78,6 +78,17 @@ describe('GET /v1/events', () => {
     expect(after.body.data.map((event) => event.sequence)).toEqual([5, 6]);
     expect(after.body).toMatchObject({ has_more: false, next_cursor: null });
 
+    const first = await call<Feed & { next_cursor: string }>(app, 'GET', '/v1/events?limit=2', {
+      key: tenant.key,
+    });
+    const second = await call<Feed>(
+      app,
+      'GET',
+      `/v1/events?limit=2&starting_after=${first.body.next_cursor}`,
+      { key: tenant.key },
+    );
+    expect(second.body.data.map((event) => event.sequence)).toEqual([3, 4]);
+
     const typed = await call<Feed>(app, 'GET', '/v1/events?type=transfer.failed', {
       key: tenant.key,
     });

@@ -67,6 +67,17 @@ describe('address classification', () => {
   });
 });
 
+describe('with private URLs allowed', () => {
+  it('still refuses cloud metadata addresses, but lets loopback through', async () => {
+    for (const url of ['http://169.254.169.254/latest', 'http://[fd00:ec2::254]/']) {
+      const check = await resolveSafeUrl(url, true);
+      expect(check.ok, url).toBe(false);
+    }
+    expect((await resolveSafeUrl('http://127.0.0.1:9/hook', true)).ok).toBe(true);
+    expect((await resolveSafeUrl('http://[::1]:9/hook', true)).ok).toBe(true);
+  });
+});
+
 describe('private and metadata addresses with the flag off', () => {
   let strict: TestApp;
   let lenient: TestApp;

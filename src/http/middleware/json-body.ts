@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../lib/errors.js';
+import { findUnstorableText } from '../../lib/storable-text.js';
 import type { AppEnv } from '../types.js';
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -8,7 +9,8 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 /**
  * Checks a request body before any route sees it: JSON media type (415),
  * size (413, answered after the body is drained so the client reads the
- * answer instead of a reset connection), and syntax (400).
+ * answer instead of a reset connection), syntax (400), and text that
+ * PostgreSQL could not store (422).
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -24,10 +26,17 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
     if (text === undefined) {
       throw new AppError('payload_too_large', `the body must not exceed ${maxBytes} bytes`);
     }
+    let parsed: unknown;
     try {
-      JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       throw new AppError('malformed_json', 'the body is not valid JSON');
+    }
+    const unstorable = findUnstorableText(parsed);
+    if (unstorable) {
+      throw new AppError('validation_error', 'the request has invalid fields', {
+        errors: [{ field: unstorable, message: 'must not contain NUL or unpaired surrogates' }],
+      });
     }
     // Hono keeps body promises in this cache; priming it lets the route's
     // validator read the body this middleware has already consumed.

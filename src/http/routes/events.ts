@@ -13,8 +13,10 @@ const list = createRoute({
   tags: ['events'],
   summary: 'Read the event feed, oldest first',
   description:
-    'Every event of the tenant in sequence order. Pass the last event id (or sequence ' +
-    'number) seen as `after` to read on; a receiver that missed deliveries catches up here.',
+    'Every event of the tenant in sequence order, oldest first: unlike other lists, this ' +
+    'is a feed. Pass the last event id (or sequence number) seen as `after` (or ' +
+    '`starting_after`, or `next_cursor`) to read on; a receiver that missed deliveries ' +
+    'catches up here.',
   request: { query: EventFeedQuery },
   responses: { 200: { description: 'A page of events', ...json(EventList) }, ...errorResponses },
 });
@@ -30,8 +32,11 @@ const read = createRoute({
 
 export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   app.openapi(list, async (c) => {
-    const query = c.req.valid('query');
-    const page = await pageEvents(deps.sql, actorOf(c).tenantId, query);
+    const { starting_after: startingAfter, ...query } = c.req.valid('query');
+    const page = await pageEvents(deps.sql, actorOf(c).tenantId, {
+      ...query,
+      after: query.after ?? startingAfter,
+    });
     return c.json(
       { data: page.data.map(eventView), has_more: page.hasMore, next_cursor: page.nextCursor },
       200,

@@ -5,7 +5,7 @@ export const CreateAccountBody = z
   .object({
     currency: Currency,
     overdraft_limit: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-    reference: z.string().min(1).max(255).nullable().optional(),
+    reference: z.string().min(1).max(255).nullable().default(null),
     metadata: Metadata.default({}),
   })
   .strict()

@@ -7,10 +7,13 @@ export const Metadata = z
   .refine((value) => Object.keys(value).length <= 50, 'at most 50 keys')
   .openapi({ description: 'Up to 50 keys of your own, with short scalar values.' });
 
+/** The ISO 4217 codes in circulation, as the runtime's ICU data knows them. */
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
 export const Currency = z
   .string()
-  .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
-  .openapi({ example: 'EUR' });
+  .refine((code) => CURRENCIES.has(code), 'an ISO 4217 currency code such as EUR')
+  .openapi({ type: 'string', pattern: '^[A-Z]{3}$', example: 'EUR' });
 
 export const MinorUnits = z
   .number()
@@ -52,10 +55,10 @@ export const IdempotencyHeaders = z.object({
 
 export function idParam(prefix: string) {
   return z.object({
+    // Any string: an id that cannot exist simply names nothing (404).
     id: z
       .string()
       .min(1)
-      .max(64)
       .openapi({
         param: { name: 'id', in: 'path' },
         example: `${prefix}_01hx0000000000000000000000`,

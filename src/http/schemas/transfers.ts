@@ -7,7 +7,7 @@ export const CreateTransferBody = z
     destination_account_id: z.string().min(1).max(64),
     amount: MinorUnits,
     currency: Currency,
-    description: z.string().max(1000).nullable().optional(),
+    description: z.string().max(1000).nullable().default(null),
     metadata: Metadata.default({}),
   })
   .strict()
@@ -26,7 +26,9 @@ export const Transfer = z
     currency: z.string(),
     description: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),
-    failure_code: z.enum(['insufficient_funds', 'account_closed']).nullable(),
+    failure_code: z
+      .enum(['insufficient_funds', 'account_closed', 'balance_limit_exceeded'])
+      .nullable(),
     attempt: z.number().int(),
     previous_attempt_id: z.string().nullable(),
     created_at: Timestamp,

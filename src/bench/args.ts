@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+
+export type Runtime = 'dist' | 'tsx';
+
+export interface BenchOptions {
+  /** Small counts for a smoke run; asserts nothing about speed. */
+  quick: boolean;
+  web: number;
+  workers: number;
+  /** Write a .cpuprofile of every web and worker process into the results folder. */
+  profile: boolean;
+  /** `dist` builds the project first and runs plain JavaScript, as production does. */
+  runtime: Runtime;
+  databaseName: string;
+  outDir: string;
+  /** Extra Node flags for the web and worker processes, such as heap limits. */
+  nodeFlags: string[];
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --quick            small counts (under a minute); for a smoke run
+  --web N            web processes (default 1)
+  --workers N        transfer worker processes (default 1); the scaling step adds one
+  --profile          write .cpuprofile files of web and worker processes
+  --runtime R        dist (build, then run JavaScript; default) or tsx
+  --database NAME    database of the benchmark, dropped first (default fintech_core_bench)
+  --out DIR          results folder (default bench-results)
+  --node-flags=F     extra Node flags for web and worker processes, e.g.
+                     --node-flags="--max-old-space-size=96 --max-semi-space-size=2"`;
+
+/** Reads the command line; a bad value throws an error that names it. */
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      web: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '1' },
+      profile: { type: 'boolean', default: false },
+      runtime: { type: 'string' },
+      database: { type: 'string', default: 'fintech_core_bench' },
+      out: { type: 'string', default: 'bench-results' },
+      'node-flags': { type: 'string', default: '' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) throw new UsageError(USAGE);
+
+  const runtime = values.runtime ?? (values.quick ? 'tsx' : 'dist');
+  if (runtime !== 'dist' && runtime !== 'tsx') throw new UsageError('--runtime: dist or tsx');
+  if (!/^[a-z0-9_]+$/.test(values.database)) {
+    throw new UsageError('--database: lower-case letters, digits and _ only');
+  }
+  return {
+    quick: values.quick,
+    web: count('--web', values.web, 8),
+    workers: count('--workers', values.workers, 8),
+    profile: values.profile,
+    runtime,
+    databaseName: values.database,
+    outDir: values.out,
+    nodeFlags: nodeFlags(values['node-flags']),
+  };
+}
+
+function nodeFlags(raw: string): string[] {
+  const flags = raw.split(/\s+/).filter((flag) => flag !== '');
+  const bad = flags.find((flag) => !/^--[a-z0-9-]+(=[\w.,:/-]+)?$/.test(flag));
+  if (bad) throw new UsageError(`--node-flags: not a Node flag: ${bad}`);
+  return flags;
+}
+
+function count(flag: string, raw: string, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`${flag}: a whole number from 1 to ${max}`);
+  }
+  return value;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

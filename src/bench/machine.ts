@@ -1,0 +1,39 @@
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import type { Sql } from '../db/sql.js';
+import type { Redis } from '../redis/connection.js';
+import { loadAverage } from './proc.js';
+
+export interface MachineInfo {
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  postgres: string;
+  redis: string;
+  /** 1, 5 and 15 minute load averages when the run began: other work on the host shows here. */
+  loadAtStart: number[];
+}
+
+export async function describeMachine(sql: Sql, redis: Redis): Promise<MachineInfo> {
+  const [row] = await sql<
+    { version: string }[]
+  >`select current_setting('server_version') as version`;
+  const info = await redis.info('server');
+  return {
+    cores: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    postgres: row?.version ?? 'unknown',
+    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+    loadAtStart: loadAverage(),
+  };
+}
+
+export function machineLine(machine: MachineInfo): string {
+  return (
+    `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB; ` +
+    `Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}; ` +
+    `load average at start ${machine.loadAtStart.join(' ')}`
+  );
+}

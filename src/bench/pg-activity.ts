@@ -1,0 +1,62 @@
+import type { Sql } from '../db/sql.js';
+import { elapsed } from './clock.js';
+
+interface ActivityRow {
+  pid: number;
+  state: string | null;
+  waitEventType: string | null;
+  waitEvent: string | null;
+}
+
+export interface WaitSample {
+  t: number;
+  /** Active sessions by what they were doing: `CPU` when not waiting, else `type:event`. */
+  active: Record<string, number>;
+}
+
+/**
+ * Looks at the sessions of the benchmark's database in pg_stat_activity: their
+ * process ids (so their CPU can be sampled) and what the active ones wait
+ * on. It is the poor man's view of where PostgreSQL time goes when
+ * pg_stat_statements is not loaded, and it needs no server setting.
+ */
+export class PgActivity {
+  pids: number[] = [];
+  readonly samples: WaitSample[] = [];
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly databaseName: string,
+  ) {}
+
+  async sample(): Promise<void> {
+    const rows = await this.sql<ActivityRow[]>`
+      select pid, state, wait_event_type, wait_event
+      from pg_stat_activity
+      where datname = ${this.databaseName} and pid <> pg_backend_pid()`;
+    this.pids = rows.map((row) => row.pid);
+    const active: Record<string, number> = {};
+    for (const row of rows) {
+      if (row.state !== 'active') continue;
+      const what = row.waitEventType ? `${row.waitEventType}:${row.waitEvent}` : 'CPU';
+      active[what] = (active[what] ?? 0) + 1;
+    }
+    this.samples.push({ t: elapsed(), active });
+  }
+
+  /** Share of active-session samples per activity between two run-clock seconds, largest first. */
+  waits(from: number, to: number): { what: string; share: number }[] {
+    const totals = new Map<string, number>();
+    let all = 0;
+    for (const sample of this.samples) {
+      if (sample.t < from || sample.t > to) continue;
+      for (const [what, count] of Object.entries(sample.active)) {
+        totals.set(what, (totals.get(what) ?? 0) + count);
+        all += count;
+      }
+    }
+    return [...totals]
+      .map(([what, count]) => ({ what, share: all === 0 ? 0 : count / all }))
+      .sort((a, b) => b.share - a.share);
+  }
+}

@@ -1,0 +1,139 @@
+import { ratiosOf } from './baselines.js';
+import { groupUse } from './saturation.js';
+import type { LoadRun } from './scenario.js';
+import { fixed, formatTable } from './table.js';
+import type { Results, Target } from './targets.js';
+
+/** The terminal report: baselines, load runs, resources, targets, ledger checks. */
+export function renderReport(results: Results, targets: Target[], header: string[]): string {
+  return [
+    header.join('\n'),
+    '',
+    'Baselines (same machine, same PostgreSQL and Redis, this run)',
+    baselineTable(results),
+    '',
+    'HTTP load runs (settled/s: first acceptance to last final status, from PostgreSQL)',
+    runTable(results),
+    '',
+    'CPU in cores (mean while busy: under load, or applying for a drain; 1.00 = one core)',
+    resourceTable(results.runs),
+    '',
+    'PostgreSQL sessions of the run while under load (pg_stat_activity samples)',
+    activityLines(results.runs),
+    '',
+    'Targets (printed, not asserted)',
+    targets
+      .map((target) => `  [${target.met ? 'met   ' : 'MISSED'}] ${target.name}: ${target.measured}`)
+      .join('\n'),
+    '',
+    ledgerLine(results.runs),
+  ].join('\n');
+}
+
+function baselineTable(results: Results): string {
+  const rows = [
+    ...results.sqlBaselines.map((baseline) => [
+      `${baseline.name} (${baseline.connections} connections)`,
+      String(baseline.transfers),
+      `${fixed(baseline.perSecond)} transfers/s`,
+      '',
+    ]),
+    ...results.queueBaselines.map((baseline) => [
+      `${baseline.name}, concurrency 1 each`,
+      String(baseline.jobs),
+      `${fixed(baseline.processPerSecond)} jobs/s processed`,
+      `${fixed(baseline.addPerSecond)} jobs/s added`,
+    ]),
+  ];
+  return formatTable(['baseline', 'count', 'rate', 'add rate'], rows);
+}
+
+function runTable(results: Results): string {
+  const rows = results.runs.map((run) => {
+    const ratios = ratiosOf(run, results.sqlBaselines, results.queueBaselines);
+    const latency = run.load.latencyMs;
+    const posted = run.settlement.acceptToPostedMs;
+    const rejected = Object.entries(run.load.rejected)
+      .map(([status, count]) => `${status}x${count}`)
+      .join(' ');
+    return [
+      run.spec.label,
+      `${run.webs}/${run.workers}`,
+      fixed(run.load.acceptedPerSecond),
+      fixed(run.settledPerSecond),
+      fixed(ratios.settledVsSql, 2),
+      fixed(ratios.settledVsQueue, 2),
+      `${fixed(latency.p50, 1)}/${fixed(latency.p95, 1)}/${fixed(latency.p99, 1)}`,
+      `${fixed(posted.p50)}/${fixed(posted.p99)}`,
+      fixed(run.queueDepthMax),
+      String(run.settlement.transfers),
+      (rejected || '-') + (run.drained ? '' : ' NOT DRAINED'),
+    ];
+  });
+  return formatTable(
+    [
+      'run',
+      'web/wrk',
+      'accepted/s',
+      'settled/s',
+      'xSQL',
+      'xqueue',
+      'accept ms p50/p95/p99',
+      'posted ms p50/p99',
+      'queue max',
+      'transfers',
+      'non-202',
+    ],
+    rows,
+  );
+}
+
+function resourceTable(runs: LoadRun[]): string {
+  const groups = runs[0] ? groupUse(runs[0]).map((use) => use.group) : [];
+  const rows = runs.map((run) => [
+    run.spec.label,
+    ...groupUse(run).map((use) => fixed(use.cores, 2)),
+    fixed(run.processes.steal?.cpuMean ?? Number.NaN, 2),
+    fixed(run.processes.machine?.cpuMean ?? Number.NaN, 2),
+    ...webRss(run),
+  ]);
+  const headers = groups.map((group) =>
+    group === 'other processes on the host' ? 'other' : group,
+  );
+  return formatTable(['run', ...headers, 'steal', 'machine', 'web RSS/heap MB'], rows);
+}
+
+function webRss(run: LoadRun): string[] {
+  const webs = Object.entries(run.processes).filter(([name]) => name.startsWith('web-'));
+  if (webs.length === 0) return ['-'];
+  const rss = Math.max(...webs.map(([, use]) => use.rssMaxMb));
+  const heap = Math.max(...webs.map(([, use]) => use.heapUsedMaxMb ?? 0));
+  return [`${fixed(rss)}/${heap > 0 ? fixed(heap) : '-'}`];
+}
+
+function activityLines(runs: LoadRun[]): string {
+  return runs
+    .map((run) => {
+      const parts = run.pgActivity.map((wait) => `${wait.what} ${fixed(wait.share * 100)}%`);
+      return `  ${run.spec.label}: ${parts.join(', ') || 'no active session seen'}`;
+    })
+    .join('\n');
+}
+
+function ledgerLine(runs: LoadRun[]): string {
+  const failed = runs.flatMap((run) =>
+    run.checks
+      .filter((check) => !check.pass)
+      .map((check) => `${run.spec.label}: ${check.name} (${check.offenders} rows)`),
+  );
+  const undrained = runs.filter((run) => !run.drained).map((run) => run.spec.label);
+  if (failed.length === 0 && undrained.length === 0) {
+    const count = runs.reduce((sum, run) => sum + run.checks.length, 0);
+    return `Ledger: reconciles after every run (${count} checks passed)`;
+  }
+  return [
+    'Ledger: FAILED',
+    ...failed.map((line) => `  ${line}`),
+    ...undrained.map((label) => `  ${label}: not every accepted transfer settled in time`),
+  ].join('\n');
+}

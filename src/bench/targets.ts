@@ -1,0 +1,82 @@
+import type { QueueBaselineResult } from './baseline-queue.js';
+import type { SqlBaselineResult } from './baseline-sql.js';
+import type { LoadRun } from './scenario.js';
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface Results {
+  sqlBaselines: SqlBaselineResult[];
+  queueBaselines: QueueBaselineResult[];
+  runs: LoadRun[];
+  /** The same scenario with one more worker process, when the run had a scaling step. */
+  scaling: { before: LoadRun; after: LoadRun; verdict: string } | undefined;
+  /** Highest peak RSS (VmHWM) of any web process over the whole run, in MB. */
+  webPeakRssMb: number;
+}
+
+/** The performance targets of the product, each met or missed; printed, never asserted. */
+export function evaluateTargets(results: Results): Target[] {
+  const raw = (scenario: string) =>
+    results.sqlBaselines.find((baseline) => baseline.scenario === scenario)?.perSecond ?? 0;
+  const closed = (scenario: string) =>
+    results.runs.find((run) => run.spec.scenario === scenario && run.spec.loop === 'closed');
+  const targets: Target[] = [];
+
+  const uniform = closed('uniform');
+  if (uniform)
+    targets.push(ratioTarget('uniform settled/s >= 1.0x raw SQL', uniform, raw('uniform'), 1));
+  const hot = closed('hot-source');
+  if (hot)
+    targets.push(
+      ratioTarget('hot source settled/s >= 2.0x raw SQL hot source', hot, raw('hot-source'), 2),
+    );
+
+  const open = results.runs.filter((run) => run.spec.loop === 'open');
+  if (open.length > 0) {
+    const worst = Math.max(...open.map((run) => run.load.latencyMs.p99));
+    targets.push({
+      name: 'accept latency p99 <= 20 ms at half of max load',
+      goal: '<= 20 ms in every open-loop run',
+      measured: open
+        .map((run) => `${run.spec.scenario} ${run.load.latencyMs.p99.toFixed(1)} ms`)
+        .join(', '),
+      met: worst <= 20,
+    });
+  }
+
+  targets.push({
+    name: 'web peak RSS <= 150 MB',
+    goal: '<= 150 MB (VmHWM)',
+    measured: `${results.webPeakRssMb.toFixed(0)} MB`,
+    met: results.webPeakRssMb > 0 && results.webPeakRssMb <= 150,
+  });
+
+  if (results.scaling) {
+    const { before, after, verdict } = results.scaling;
+    const gain = after.settledPerSecond / Math.max(1, before.settledPerSecond);
+    targets.push({
+      name: `another worker process raises settled/s (${before.workers} -> ${after.workers})`,
+      goal: '> 1.05x',
+      measured:
+        `${before.settledPerSecond.toFixed(0)} -> ` +
+        `${after.settledPerSecond.toFixed(0)}/s (${gain.toFixed(2)}x); saturated: ${verdict}`,
+      met: gain > 1.05,
+    });
+  }
+  return targets;
+}
+
+function ratioTarget(name: string, run: LoadRun, baseline: number, factor: number): Target {
+  const ratio = baseline > 0 ? run.settledPerSecond / baseline : 0;
+  return {
+    name,
+    goal: `>= ${factor.toFixed(1)}x of ${baseline.toFixed(0)}/s`,
+    measured: `${run.settledPerSecond.toFixed(0)}/s (${ratio.toFixed(2)}x)`,
+    met: ratio >= factor,
+  };
+}

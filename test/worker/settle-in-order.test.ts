@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { LedgerAccount, PendingTransfer } from '../../src/data/ledger.js';
+import { settleInOrder } from '../../src/services/apply-transfers.js';
+
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+function account(id: string, balance: bigint, overdraftLimit = 0n): LedgerAccount {
+  return { id, tenantId: 'ten_1', currency: 'EUR', balance, overdraftLimit, closedAt: null };
+}
+
+function transfer(
+  id: string,
+  source: string,
+  destination: string,
+  amount: bigint,
+): PendingTransfer {
+  return {
+    id,
+    tenantId: 'ten_1',
+    sourceAccountId: source,
+    destinationAccountId: destination,
+    amount,
+    currency: 'EUR',
+  };
+}
+
+describe('deciding a batch', () => {
+  it('fails a credit that would take a balance past 2^53-1, and posts the rest', () => {
+    const settlement = settleInOrder(
+      [
+        transfer('tr_1', 'a', 'sink', MAX),
+        transfer('tr_2', 'b', 'sink', 1n),
+        transfer('tr_3', 'b', 'c', 1n),
+      ],
+      [account('a', 0n, MAX), account('b', 0n, MAX), account('c', 0n), account('sink', 0n)],
+    );
+    expect(settlement.outcomes.map((outcome) => outcome.failureCode ?? outcome.status)).toEqual([
+      'posted',
+      'balance_limit_exceeded',
+      'posted',
+    ]);
+    const sink = settlement.balances.find((line) => line.accountId === 'sink');
+    expect(sink?.balance).toBe(MAX);
+  });
+
+  it('posts a debit to exactly -overdraft_limit and fails one unit beyond', () => {
+    const settlement = settleInOrder(
+      [transfer('tr_1', 'a', 'b', 100n), transfer('tr_2', 'a', 'b', 1n)],
+      [account('a', 0n, 100n), account('b', 0n)],
+    );
+    expect(settlement.outcomes.map((outcome) => outcome.failureCode ?? outcome.status)).toEqual([
+      'posted',
+      'insufficient_funds',
+    ]);
+    expect(settlement.entries.map((entry) => entry.amount)).toEqual([-100n, 100n]);
+  });
+});
