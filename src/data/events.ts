@@ -36,10 +36,11 @@ function toEventRow({ dataJson, ...row }: StoredEventRow): EventRow {
 
 /**
  * Appends events of one tenant to the outbox, inside the caller's
- * transaction, and marks them for the webhook dispatcher. The tenant's
- * counter row is locked until commit, so sequence numbers become visible in
- * the order they were handed out: a reader following the `after` cursor never
- * skips one. Call it as late in the transaction as possible.
+ * transaction, and marks them for the webhook dispatcher, in one statement.
+ * The tenant's counter row stays locked until commit, so sequence numbers
+ * become visible in the order they were handed out: a reader following the
+ * `after` cursor never skips one. Call it last, just before commit, so that
+ * other transactions of the tenant wait on the counter as briefly as can be.
  */
 export async function appendEvents(
   db: Db,
@@ -47,36 +48,28 @@ export async function appendEvents(
   events: NewEvent[],
 ): Promise<EventRow[]> {
   if (events.length === 0) return [];
-  const [counter] = await db<{ eventSeq: bigint }[]>`
-    update tenants set event_seq = event_seq + ${events.length}
-    where id = ${tenantId}
-    returning event_seq`;
-  if (!counter) throw new Error(`no tenant ${tenantId}`);
-  const first = counter.eventSeq - BigInt(events.length) + 1n;
-  const rows = events.map((event, index) => ({
-    id: newId('evt'),
-    tenantId,
-    seq: first + BigInt(index),
-    type: event.type,
-    data: event.data,
-  }));
-  const inserted = await db<StoredEventRow[]>`
-    insert into events ${db(
-      rows.map((row) => ({ ...row, seq: row.seq.toString(), data: db.json(row.data as never) })),
-      'id',
-      'tenantId',
-      'seq',
-      'type',
-      'data',
-    )}
+  const ids = events.map(() => newId('evt'));
+  const types = events.map((event) => event.type);
+  const data = events.map((event) => JSON.stringify(event.data));
+  const rows = await db<StoredEventRow[]>`
+    with counter as (
+      update tenants set event_seq = event_seq + ${events.length}
+      where id = ${tenantId}
+      returning event_seq - ${events.length} as base
+    ), fresh as (
+      select n.id, n.type, n.data::jsonb as data, counter.base + n.ordinal as seq
+      from counter,
+        unnest(${ids}::text[], ${types}::text[], ${data}::text[])
+          with ordinality as n (id, type, data, ordinal)
+    ), dispatch as (
+      insert into event_dispatch (event_id, tenant_id)
+      select id, ${tenantId} from fresh
+    )
+    insert into events (id, tenant_id, seq, type, data)
+    select id, ${tenantId}, seq, type, data from fresh
     returning ${db.unsafe(EVENT_COLUMNS)}`;
-  await db`
-    insert into event_dispatch ${db(
-      rows.map((row) => ({ eventId: row.id, tenantId })),
-      'eventId',
-      'tenantId',
-    )}`;
-  return inserted.map(toEventRow);
+  if (rows.length !== events.length) throw new Error(`no tenant ${tenantId}`);
+  return rows.map(toEventRow);
 }
 
 /** A tenant's event. */

@@ -77,3 +77,50 @@ export async function transferExists(db: Db, tenantId: string, id: string): Prom
   const rows = await db`select 1 from transfers where id = ${id} and tenant_id = ${tenantId}`;
   return rows.length > 0;
 }
+
+export interface NewKeyRecord {
+  scope: { tenantId: string; method: string; path: string; key: string };
+  fingerprint: string;
+  resourceType: string;
+  responseStatus: number;
+  ttlHours: number;
+}
+
+/**
+ * Accepts a first attempt in one statement: records the idempotency key and
+ * inserts the transfer, provided the key is new and both accounts belong to
+ * the tenant, differ, and hold the currency. Otherwise it records nothing
+ * and returns undefined, and the caller's full transaction sorts out why.
+ */
+export async function insertTransferWithNewKey(
+  db: Db,
+  transfer: Omit<NewTransfer, 'idempotencyKeyId' | 'attempt' | 'previousAttemptId'>,
+  record: NewKeyRecord,
+): Promise<TransferRow | undefined> {
+  const { scope } = record;
+  const [row] = await db<TransferRow[]>`
+    with valid as (
+      select 1 from accounts
+      where tenant_id = ${transfer.tenantId} and currency = ${transfer.currency}
+        and id in (${transfer.sourceAccountId}, ${transfer.destinationAccountId})
+        and ${transfer.sourceAccountId}::text <> ${transfer.destinationAccountId}::text
+      having count(*) = 2
+    ), key as (
+      insert into idempotency_keys (tenant_id, method, path, key, fingerprint, resource_type,
+        resource_id, response_status, expires_at)
+      select ${scope.tenantId}, ${scope.method}, ${scope.path}, ${scope.key},
+        ${record.fingerprint}, ${record.resourceType}, ${transfer.id}, ${record.responseStatus},
+        now() + make_interval(hours => ${record.ttlHours})
+      from valid
+      on conflict (tenant_id, method, path, key) do nothing
+      returning id
+    )
+    insert into transfers (id, tenant_id, source_account_id, destination_account_id, partition,
+      amount, currency, description, metadata, idempotency_key_id)
+    select ${transfer.id}, ${transfer.tenantId}, ${transfer.sourceAccountId},
+      ${transfer.destinationAccountId}, ${transfer.partition}, ${transfer.amount.toString()},
+      ${transfer.currency}, ${transfer.description}, ${db.json(transfer.metadata as never)}, key.id
+    from key
+    returning ${db.unsafe(COLUMNS)}`;
+  return row;
+}

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import {
-  type IdempotencyRecord,
   type IdempotencyScope,
   insertIdempotencyRecord,
   lockIdempotencyRecord,
@@ -44,6 +43,24 @@ export interface IdempotentOperation<T> {
     recordId: bigint | null,
   ): Promise<T>;
   newId(): string;
+  /**
+   * Optionally, the common case in one statement: records the key and
+   * creates the resource when the key is new and the request valid, and
+   * returns undefined otherwise, having recorded nothing. The full
+   * transaction then runs and finds the replay, the conflict or the error.
+   */
+  createFirst?(sql: Sql, id: string, record: NewRecord): Promise<T | undefined>;
+  /** Runs after a creation commits, alongside the cache write and the unlock. */
+  afterCreate?(resource: T): Promise<void>;
+}
+
+/** What a new idempotency record holds, for `createFirst`. */
+export interface NewRecord {
+  scope: IdempotencyScope;
+  fingerprint: string;
+  resourceType: string;
+  responseStatus: number;
+  ttlHours: number;
 }
 
 export interface IdempotentResult<T> {
@@ -85,8 +102,13 @@ export async function runIdempotent<T>(
   const cacheKey = keys.idempotencyCache(request.tenantId, scopeHash);
   const token = randomBytes(12).toString('hex');
 
-  const acquired = await redisCall(() =>
-    deps.redis.set(lockKey, token, 'PX', deps.config.IDEMPOTENCY_LOCK_MS, 'NX'),
+  // Both go out in one round trip; the cached record is used only once the
+  // lock is ours.
+  const [acquired, cachedRaw] = await redisCall(() =>
+    Promise.all([
+      deps.redis.set(lockKey, token, 'PX', deps.config.IDEMPOTENCY_LOCK_MS, 'NX'),
+      deps.redis.get(cacheKey),
+    ]),
   );
   if (acquired !== 'OK') {
     throw new AppError(
@@ -96,20 +118,55 @@ export async function runIdempotent<T>(
     );
   }
 
+  const release = () =>
+    deps.redis.eval(RELEASE_SCRIPT, 1, lockKey, token).then(
+      () => undefined,
+      (error: unknown) => {
+        deps.log.warn({ err: error }, 'could not release an idempotency lock; it will expire');
+      },
+    );
+
+  let result: IdempotentResult<T> & { resourceId: string; expiresAt: Date };
   try {
-    const cached = await readCache(deps, cacheKey);
-    if (cached) {
-      const replay = await replayFromCache(deps, request, operation, cached);
-      if (replay) return replay;
+    const cached = parseCached(cachedRaw);
+    const replay = cached && (await replayFromCache(deps, request, operation, cached));
+    if (replay) {
+      await release();
+      return replay;
     }
-    const result = await createOrReplay(deps, request, operation);
-    await writeCache(deps, cacheKey, request.fingerprint, result);
-    return result;
-  } finally {
-    await deps.redis.eval(RELEASE_SCRIPT, 1, lockKey, token).catch((error: unknown) => {
-      deps.log.warn({ err: error }, 'could not release an idempotency lock; it will expire');
-    });
+    result =
+      (await createFirst(deps, request, operation)) ??
+      (await createOrReplay(deps, request, operation));
+  } catch (error) {
+    await release();
+    throw error;
   }
+  await Promise.all([
+    result.replayed ? undefined : operation.afterCreate?.(result.resource),
+    writeCache(deps, cacheKey, request.fingerprint, result),
+    release(),
+  ]);
+  return result;
+}
+
+async function createFirst<T>(
+  deps: IdempotencyDeps,
+  request: IdempotentRequest,
+  operation: IdempotentOperation<T>,
+): Promise<(IdempotentResult<T> & { resourceId: string; expiresAt: Date }) | undefined> {
+  if (!operation.createFirst) return undefined;
+  const id = operation.newId();
+  const ttlHours = deps.config.IDEMPOTENCY_TTL_HOURS;
+  const resource = await operation.createFirst(deps.sql, id, {
+    scope: request,
+    fingerprint: request.fingerprint,
+    resourceType: operation.resourceType,
+    responseStatus: operation.status,
+    ttlHours,
+  });
+  if (resource === undefined) return undefined;
+  const expiresAt = new Date(Date.now() + ttlHours * 3_600_000);
+  return { resource, status: operation.status, replayed: false, resourceId: id, expiresAt };
 }
 
 async function replayFromCache<T>(
@@ -128,7 +185,7 @@ async function createOrReplay<T>(
   deps: IdempotencyDeps,
   request: IdempotentRequest,
   operation: IdempotentOperation<T>,
-): Promise<IdempotentResult<T> & { record: IdempotencyRecord }> {
+): Promise<IdempotentResult<T> & { resourceId: string; expiresAt: Date }> {
   const ttl = deps.config.IDEMPOTENCY_TTL_HOURS;
   for (;;) {
     const outcome = await withTransaction(deps.sql, async (tx) => {
@@ -137,12 +194,24 @@ async function createOrReplay<T>(
         if (record.fingerprint !== request.fingerprint) throw reused();
         const existing = await operation.load(tx, record.resourceId);
         if (existing && !operation.frees?.(existing)) {
-          return { resource: existing, status: record.responseStatus, replayed: true, record };
+          return {
+            resource: existing,
+            status: record.responseStatus,
+            replayed: true,
+            resourceId: record.resourceId,
+            expiresAt: record.expiresAt,
+          };
         }
         const id = operation.newId();
         const resource = await operation.create(tx, id, existing, record.id);
         const repointed = await repointIdempotencyRecord(tx, record.id, id, ttl);
-        return { resource, status: operation.status, replayed: false, record: repointed };
+        return {
+          resource,
+          status: operation.status,
+          replayed: false,
+          resourceId: id,
+          expiresAt: repointed.expiresAt,
+        };
       }
       const id = operation.newId();
       const inserted = await insertIdempotencyRecord(
@@ -160,14 +229,19 @@ async function createOrReplay<T>(
       // round again and find its record.
       if (!inserted) return undefined;
       const resource = await operation.create(tx, id, undefined, inserted.id);
-      return { resource, status: operation.status, replayed: false, record: inserted };
+      return {
+        resource,
+        status: operation.status,
+        replayed: false,
+        resourceId: id,
+        expiresAt: inserted.expiresAt,
+      };
     });
     if (outcome) return outcome;
   }
 }
 
-async function readCache(deps: IdempotencyDeps, key: string): Promise<CachedRecord | undefined> {
-  const raw = await redisCall(() => deps.redis.get(key));
+function parseCached(raw: string | null): CachedRecord | undefined {
   if (!raw) return undefined;
   try {
     return JSON.parse(raw) as CachedRecord;
@@ -180,14 +254,10 @@ async function writeCache(
   deps: IdempotencyDeps,
   key: string,
   fingerprint: string,
-  result: { status: number; record: IdempotencyRecord },
+  result: { status: number; resourceId: string; expiresAt: Date },
 ): Promise<void> {
-  const seconds = Math.max(1, Math.floor((result.record.expiresAt.getTime() - Date.now()) / 1000));
-  const value: CachedRecord = {
-    fingerprint,
-    resourceId: result.record.resourceId,
-    status: result.status,
-  };
+  const seconds = Math.max(1, Math.floor((result.expiresAt.getTime() - Date.now()) / 1000));
+  const value: CachedRecord = { fingerprint, resourceId: result.resourceId, status: result.status };
   // The cache only saves a database look-up; PostgreSQL holds the record.
   await deps.redis.set(key, JSON.stringify(value), 'EX', seconds).catch((error: unknown) => {
     deps.log.warn({ err: error }, 'could not cache an idempotency record');

@@ -4,6 +4,7 @@ import { type Page, type PageRequest, toPage } from '../data/pagination.js';
 import {
   findTransfer,
   insertTransfer,
+  insertTransferWithNewKey,
   listTransfers,
   type TransferFilter,
   type TransferRow,
@@ -55,18 +56,32 @@ export async function acceptTransfer(
   request: IdempotentRequest,
   input: TransferInput,
 ) {
-  const result = await runIdempotent(deps, request, {
+  return runIdempotent(deps, request, {
     resourceType: 'transfer',
     status: 202,
     newId: () => newId('tr'),
     load: (db, id) => findTransfer(db, actor.tenantId, id),
     frees: (transfer) => transfer.status === 'failed',
+    createFirst: (sql, id, record) =>
+      insertTransferWithNewKey(sql, newTransfer(deps, actor, id, input), record),
     create: (tx, id, previous, recordId) =>
       recordTransfer(tx, deps, actor, { id, recordId, previous }, input),
+    afterCreate: (transfer) => enqueueAccepted(deps, transfer),
   });
+}
 
-  if (!result.replayed) await enqueueAccepted(deps, result.resource);
-  return result;
+function newTransfer(deps: AcceptDeps, actor: Actor, id: string, input: TransferInput) {
+  return {
+    id,
+    tenantId: actor.tenantId,
+    sourceAccountId: input.sourceAccountId,
+    destinationAccountId: input.destinationAccountId,
+    partition: partitionOf(input.sourceAccountId, deps.config.PARTITIONS),
+    amount: input.amount,
+    currency: input.currency,
+    description: input.description,
+    metadata: input.metadata,
+  };
 }
 
 async function recordTransfer(
@@ -79,15 +94,7 @@ async function recordTransfer(
   const { id, recordId, previous } = attempt;
   await checkAccounts(tx, actor.tenantId, input);
   return insertTransfer(tx, {
-    id,
-    tenantId: actor.tenantId,
-    sourceAccountId: input.sourceAccountId,
-    destinationAccountId: input.destinationAccountId,
-    partition: partitionOf(input.sourceAccountId, deps.config.PARTITIONS),
-    amount: input.amount,
-    currency: input.currency,
-    description: input.description,
-    metadata: input.metadata,
+    ...newTransfer(deps, actor, id, input),
     idempotencyKeyId: recordId,
     attempt: previous ? previous.attempt + 1 : 1,
     previousAttemptId: previous?.id ?? null,
