@@ -88,67 +88,64 @@ export async function lockAccounts(tx: TransactionSql, ids: string[]): Promise<L
     for no key update`;
 }
 
-export async function insertEntries(tx: TransactionSql, entries: NewEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  const rows = entries.map((entry) => ({
-    ...entry,
-    amount: entry.amount.toString(),
-    balanceAfter: entry.balanceAfter.toString(),
-  }));
-  await tx`
-    insert into entries ${tx(
-      rows,
-      'id',
-      'tenantId',
-      'accountId',
-      'transferId',
-      'amount',
-      'balanceAfter',
-    )}`;
-}
-
-export async function updateBalances(tx: TransactionSql, changes: BalanceChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  const rows = changes.map((change) => [
-    change.accountId,
-    change.balance.toString(),
-    String(change.postings),
-  ]);
-  const result = await tx`
-    update accounts a
-    set balance = v.balance::int8, version = a.version + v.postings::int8
-    from (values ${tx(rows)}) as v (id, balance, postings)
-    where a.id = v.id`;
-  if (result.count !== changes.length) {
-    throw new Error(`updated ${result.count} of ${changes.length} locked accounts`);
-  }
-}
-
 /**
- * Gives each transfer its final status and returns the updated rows in the
- * order of `outcomes`. Every transfer must still be pending: they are locked.
+ * Writes a decided batch in one statement: the entries, the new balances and
+ * versions, and each transfer's final status. Returns the settled transfers
+ * in the order of `outcomes`. Every transfer must still be pending and every
+ * account present: they are locked, so anything else is a bug, and throws.
  */
-export async function settleTransfers(
+export async function writeSettlement(
   tx: TransactionSql,
+  entries: NewEntry[],
+  balances: BalanceChange[],
   outcomes: TransferOutcome[],
 ): Promise<TransferRow[]> {
   if (outcomes.length === 0) return [];
-  const rows = outcomes.map((outcome) => [outcome.transferId, outcome.status, outcome.failureCode]);
-  const updated = await tx<StoredTransferRow[]>`
+  const column = <T, V>(rows: T[], pick: (row: T) => V) => rows.map(pick);
+  const updated = await tx<(StoredTransferRow & { balancesUpdated: bigint })[]>`
+    with new_entries as (
+      insert into entries (id, tenant_id, account_id, transfer_id, amount, balance_after)
+      select * from unnest(
+        ${column(entries, (e) => e.id)}::text[],
+        ${column(entries, (e) => e.tenantId)}::text[],
+        ${column(entries, (e) => e.accountId)}::text[],
+        ${column(entries, (e) => e.transferId)}::text[],
+        ${column(entries, (e) => e.amount.toString())}::int8[],
+        ${column(entries, (e) => e.balanceAfter.toString())}::int8[])
+    ), new_balances as (
+      update accounts a
+      set balance = v.balance, version = a.version + v.postings
+      from unnest(
+        ${column(balances, (b) => b.accountId)}::text[],
+        ${column(balances, (b) => b.balance.toString())}::int8[],
+        ${column(balances, (b) => String(b.postings))}::int8[]) as v (id, balance, postings)
+      where a.id = v.id
+      returning a.id
+    )
     update transfers t
     set status = v.status,
       failure_code = v.failure_code,
       posted_at = case when v.status = 'posted' then statement_timestamp() end,
       failed_at = case when v.status = 'failed' then statement_timestamp() end
-    from (values ${tx(rows)}) as v (id, status, failure_code)
+    from unnest(
+      ${column(outcomes, (o) => o.transferId)}::text[],
+      ${column(outcomes, (o) => o.status)}::text[],
+      ${column(outcomes, (o) => o.failureCode)}::text[]) as v (id, status, failure_code)
     where t.id = v.id and t.status = 'pending'
     returning t.id, t.tenant_id, t.source_account_id, t.destination_account_id, t.partition,
       t.amount, t.currency, t.description, t.metadata::text as metadata_json, t.status,
-      t.failure_code, t.attempt, t.previous_attempt_id, t.created_at, t.posted_at, t.failed_at`;
+      t.failure_code, t.attempt, t.previous_attempt_id, t.created_at, t.posted_at, t.failed_at,
+      (select count(*) from new_balances) as balances_updated`;
   if (updated.length !== outcomes.length) {
     throw new Error(`settled ${updated.length} of ${outcomes.length} locked transfers`);
   }
-  const byId = new Map(updated.map((row) => [row.id, toTransferRow(row)]));
+  const balancesUpdated = Number(updated[0]?.balancesUpdated ?? 0n);
+  if (balancesUpdated !== balances.length) {
+    throw new Error(`updated ${balancesUpdated} of ${balances.length} locked accounts`);
+  }
+  const byId = new Map(
+    updated.map(({ balancesUpdated: _, ...row }) => [row.id, toTransferRow(row)]),
+  );
   return outcomes.map((outcome) => {
     const row = byId.get(outcome.transferId);
     if (!row) throw new Error(`transfer ${outcome.transferId} was not settled`);

@@ -1,16 +1,14 @@
 import { appendEvents, type NewEvent } from '../data/events.js';
 import {
   type BalanceChange,
-  insertEntries,
   type LedgerAccount,
   lockAccounts,
   lockPartition,
   lockPendingTransfers,
   type NewEntry,
   type PendingTransfer,
-  settleTransfers,
   type TransferOutcome,
-  updateBalances,
+  writeSettlement,
 } from '../data/ledger.js';
 import { type Sql, type TransactionSql, withTransaction } from '../db/sql.js';
 import { newId } from '../lib/ids.js';
@@ -80,9 +78,12 @@ export async function applyPendingBatch(
 
     const settlement = settleInOrder(pending, accounts);
 
-    await insertEntries(tx, settlement.entries);
-    await updateBalances(tx, settlement.balances);
-    const rows = await settleTransfers(tx, settlement.outcomes);
+    const rows = await writeSettlement(
+      tx,
+      settlement.entries,
+      settlement.balances,
+      settlement.outcomes,
+    );
     await appendSettledEvents(tx, rows);
     return summarize(rows);
   });
