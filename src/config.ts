@@ -94,6 +94,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parsed.data;
 }
 
+/**
+ * A configuration as environment variables, which is all a child process is
+ * given: it reads them back through loadConfig, like any deployed process.
+ */
+export function configToEnv(config: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    env[key] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return env;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

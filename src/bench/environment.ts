@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Config, loadConfig } from '../config.js';
+import { type Config, configToEnv, loadConfig } from '../config.js';
 import type { BenchOptions } from './args.js';
 
 export const BENCH_PREFIX_ROOT = 'fcbench';
@@ -18,15 +18,14 @@ export function benchConfig(options: Pick<BenchOptions, 'databaseName'>): Config
     REDIS_URL: 'redis://127.0.0.1:6379',
     REDIS_PREFIX: `${BENCH_PREFIX_ROOT}-${randomBytes(4).toString('hex')}`,
     HOST: '127.0.0.1',
+    // Opens /metrics, which the benchmark reads for the web processes' heap.
+    ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
   });
 }
 
 /** The configuration as environment variables for a child process. */
 export function configEnv(config: Config, overrides: Record<string, string> = {}) {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config)) {
-    env[key] = Array.isArray(value) ? value.join(',') : String(value);
-  }
+  const env = configToEnv(config);
   const inherited = ['PATH', 'HOME', 'TMPDIR', 'LANG'];
   for (const key of inherited) {
     const value = process.env[key];

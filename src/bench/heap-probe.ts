@@ -13,8 +13,17 @@ const GAUGES: Record<string, string> = {
  * whether a high RSS is live objects, a heap V8 has not given back, or
  * buffers outside it.
  */
-export async function probeHeap(timeline: Timeline, name: string, url: string): Promise<void> {
-  const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
+export async function probeHeap(
+  timeline: Timeline,
+  name: string,
+  url: string,
+  adminPassword: string,
+): Promise<void> {
+  const authorization = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
+  const response = await fetch(`${url}/metrics`, {
+    headers: { authorization },
+    signal: AbortSignal.timeout(2_000),
+  });
   const text = await response.text();
   const t = elapsed();
   for (const [metric, series] of Object.entries(GAUGES)) {

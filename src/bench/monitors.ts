@@ -39,7 +39,9 @@ export class Monitors {
       new Sampler(250, () => this.activity.sample()),
       new Sampler(500, () => this.#depth.sample()),
       new Sampler(2_000, async () => {
-        for (const web of stack.webs) await probeHeap(timeline, web.child.spec.name, web.url);
+        for (const web of stack.webs) {
+          await probeHeap(timeline, web.child.spec.name, web.url, config.ADMIN_PASSWORD ?? '');
+        }
       }),
     ];
   }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type Config, loadConfig } from '../config.js';
+import { type Config, configToEnv, loadConfig } from '../config.js';
+
+export { configToEnv as configEnv };
 
 export const DEMO_DATABASE = 'fintech_core_demo';
 
@@ -15,7 +17,7 @@ export function demoConfig(base: Config, port: number): Config {
   const database = new URL(base.DATABASE_URL);
   database.pathname = `/${DEMO_DATABASE}`;
   return loadConfig({
-    ...configEnv(base),
+    ...configToEnv(base),
     DATABASE_URL: database.toString(),
     REDIS_PREFIX: `fcdemo-${randomBytes(4).toString('hex')}`,
     HOST: '127.0.0.1',
@@ -26,17 +28,4 @@ export function demoConfig(base: Config, port: number): Config {
     SHUTDOWN_TIMEOUT_MS: '5000',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
   });
-}
-
-/**
- * A configuration as environment variables, which is all a child process is
- * given: it reads them back through loadConfig, like any deployed process.
- */
-export function configEnv(config: Config): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(config).map(([name, value]) => [
-      name,
-      Array.isArray(value) ? value.join(',') : String(value),
-    ]),
-  );
 }

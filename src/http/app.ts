@@ -7,8 +7,8 @@ import { requireApiKey } from './middleware/auth.js';
 import { jsonBody } from './middleware/json-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { textGuard } from './middleware/text-guard.js';
+import { mountOperatorRoutes } from './operator-routes.js';
 import { problemResponse, toAppError } from './problem.js';
-import { mountQueueDashboard } from './queue-dashboard.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -51,11 +51,6 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route ${c.req.path}`)));
 
   registerHealthRoutes(app, deps);
-  app.get('/metrics', async (c) =>
-    c.body(await metrics.registry.metrics(), 200, {
-      'content-type': metrics.registry.contentType,
-    }),
-  );
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -71,7 +66,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
   if (deps.config.ADMIN_PASSWORD) {
-    mountQueueDashboard(app, observed, deps.config.ADMIN_PASSWORD);
+    mountOperatorRoutes(app, deps.config.ADMIN_PASSWORD, observed, metrics.registry);
   }
 
   app.use('/v1/*', requireApiKey(deps.sql));

@@ -32,11 +32,4 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
-/** The same configuration as environment variables, for child processes. */
-export function configEnv(config: Config): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config)) {
-    env[key] = Array.isArray(value) ? value.join(',') : String(value);
-  }
-  return env;
-}
+export { configToEnv as configEnv } from '../../src/config.js';
