@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'web');
   const sql = createSql(config, { application: 'fintech-core-web' });
-  const redis = createRedis(config, { name: 'web' });
+  // Idempotency sends its lock and cache read together: one round trip.
+  const redis = createRedis(config, { name: 'web', autoPipelining: true });
   const queueConnection = createRedis(config, { name: 'web-queues' });
   const subscriber = createRedis(config, { blocking: true, name: 'web-settled' });
   const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);

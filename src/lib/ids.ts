@@ -12,10 +12,20 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+// Random bytes are drawn from the system a pool at a time: one call per id
+// was a measurable share of a busy process's CPU.
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let offset = 0;
+
 function encodeRandom(length: number): string {
-  const bytes = randomBytes(length);
+  if (offset + length > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    offset = 0;
+  }
   let out = '';
-  for (const byte of bytes) out += ALPHABET[byte % 32];
+  for (let i = offset; i < offset + length; i++) out += ALPHABET[(pool[i] ?? 0) % 32];
+  offset += length;
   return out;
 }
 

@@ -11,11 +11,14 @@ export type { Redis };
  */
 export function createRedis(
   config: Pick<Config, 'REDIS_URL'>,
-  options: { blocking?: boolean; name?: string } = {},
+  options: { blocking?: boolean; name?: string; autoPipelining?: boolean } = {},
 ): Redis {
   const base: RedisOptions = {
     connectionName: options.name,
-    enableAutoPipelining: true,
+    // Off unless asked for: each automatic pipeline copies every script the
+    // connection defines, and BullMQ defines dozens, which cost a queue
+    // connection more CPU than the round trips it saves.
+    enableAutoPipelining: options.autoPipelining ?? false,
     lazyConnect: false,
   };
   if (options.blocking) {

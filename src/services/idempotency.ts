@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import {
   type IdempotencyScope,
@@ -100,7 +100,7 @@ export async function runIdempotent<T>(
   const keys = redisKeys(deps.config.REDIS_PREFIX);
   const lockKey = keys.idempotencyLock(request.tenantId, scopeHash);
   const cacheKey = keys.idempotencyCache(request.tenantId, scopeHash);
-  const token = randomBytes(12).toString('hex');
+  const token = randomUUID();
 
   // Both go out in one round trip; the cached record is used only once the
   // lock is ours.

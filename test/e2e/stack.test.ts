@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { newTenant } from '../support/app.js';
+import { createScratchDatabase, dropScratchDatabase } from '../support/databases.js';
 import { configEnv, testConfig } from '../support/env.js';
 import { freePort } from '../support/ports.js';
 import { type Child, killChild, startChild, stopChild, waitForOk } from '../support/processes.js';
@@ -94,8 +95,15 @@ function startWorker(name: string): Child {
   return child;
 }
 
+let databaseUrl: string;
+
 beforeAll(async () => {
-  const config = testConfig({ SWEEPER_PENDING_AFTER_MS: '3000', LOG_LEVEL: 'warn' });
+  databaseUrl = await createScratchDatabase('e2e');
+  const config = testConfig({
+    DATABASE_URL: databaseUrl,
+    SWEEPER_PENDING_AFTER_MS: '3000',
+    LOG_LEVEL: 'warn',
+  });
   const port = await freePort();
   env = { ...configEnv(config), PORT: String(port), HOST: '127.0.0.1' };
   base = `http://127.0.0.1:${port}`;
@@ -110,6 +118,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(children.map((child) => stopChild(child)));
   await sql.end();
+  await dropScratchDatabase(databaseUrl);
 });
 
 describe('the stack over HTTP, with two worker processes', () => {

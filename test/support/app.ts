@@ -30,7 +30,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   const log = createLogger(config, 'test-web');
   const queries: string[] = [];
   const sql = createSql(config, { onQuery: (query) => queries.push(query) });
-  const redis = createRedis(config);
+  const redis = createRedis(config, { autoPipelining: true });
   const queueConnection = createRedis(config, { blocking: true });
   const subscriber = createRedis(config, { blocking: true });
   const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);

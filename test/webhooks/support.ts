@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../../src/config.js';
 import { appendEvents, type EventRow, type EventType } from '../../src/data/events.js';
-import { dropDatabase, migrate } from '../../src/db/migrate.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { createLogger } from '../../src/logger.js';
 import { startWebhookRuntime, type WebhookRuntime } from '../../src/webhooks/runtime.js';
 import { call, startTestApp, type TestApp } from '../support/app.js';
-import { TEST_DATABASE_URL } from '../support/env.js';
+import { createScratchDatabase, dropScratchDatabase } from '../support/databases.js';
 
 /**
  * The web application on a freshly migrated database of its own, dropped on
@@ -17,15 +15,13 @@ import { TEST_DATABASE_URL } from '../support/env.js';
  * settings) the events another file running at the same time expects.
  */
 export async function startIsolatedApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  const name = `fintech_core_test_wh_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = TEST_DATABASE_URL.replace(/\/[^/]+$/, `/${name}`);
-  await migrate(databaseUrl);
+  const databaseUrl = await createScratchDatabase('wh');
   const app = await startTestApp({ ...overrides, DATABASE_URL: databaseUrl });
   return {
     ...app,
     close: async () => {
       await app.close();
-      await dropDatabase(databaseUrl);
+      await dropScratchDatabase(databaseUrl);
     },
   };
 }

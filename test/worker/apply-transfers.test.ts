@@ -10,7 +10,7 @@ import {
   connect,
   createAccount,
   createAccounts,
-  createScratchDatabase,
+  createWorkerDatabase,
   dropScratchDatabase,
   enqueueAll,
   healthyLedger,
@@ -78,7 +78,7 @@ async function fund(
 }
 
 beforeAll(async () => {
-  databaseUrl = await createScratchDatabase();
+  databaseUrl = await createWorkerDatabase();
   sql = connect(config());
 });
 

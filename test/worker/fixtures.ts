@@ -2,28 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { type Logger, pino } from 'pino';
 import type { Config } from '../../src/config.js';
-import { dropDatabase, migrate } from '../../src/db/migrate.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { newId } from '../../src/lib/ids.js';
 import { partitionOf } from '../../src/queue/partitions.js';
 import type { TransferQueues } from '../../src/queue/transfer-queues.js';
 import type { Redis } from '../../src/redis/connection.js';
 import { createTenant } from '../../src/services/tenants.js';
-import { TEST_DATABASE_URL } from '../support/env.js';
+import { createScratchDatabase, dropScratchDatabase } from '../support/databases.js';
 
-/**
- * A freshly migrated database for one test file. A worker applies every
- * pending transfer of its partitions, whoever accepted it, so the worker tests
- * keep their transfers away from other test files' workers.
- */
-export async function createScratchDatabase(): Promise<string> {
-  const name = `fintech_core_test_w_${randomBytes(4).toString('hex')}`;
-  const url = TEST_DATABASE_URL.replace(/\/[^/]+$/, `/${name}`);
-  await migrate(url);
-  return url;
+/** A freshly migrated database of the worker tests' own. */
+export function createWorkerDatabase(): Promise<string> {
+  return createScratchDatabase('w');
 }
 
-export { dropDatabase as dropScratchDatabase };
+export { dropScratchDatabase };
 
 export function connect(config: Config, application = 'worker-test'): Sql {
   return createSql(config, { max: 4, application });

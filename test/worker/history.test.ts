@@ -5,7 +5,7 @@ import { testConfig } from '../support/env.js';
 import {
   connect,
   createAccount,
-  createScratchDatabase,
+  createWorkerDatabase,
   dropScratchDatabase,
   insertPendingTransfers,
   newTenant,
@@ -27,7 +27,7 @@ async function outcomeOf(statement: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  databaseUrl = await createScratchDatabase();
+  databaseUrl = await createWorkerDatabase();
   const config = testConfig({ DATABASE_URL: databaseUrl });
   sql = connect(config);
   tenantId = await newTenant(sql);

@@ -9,7 +9,7 @@ import {
   captureLogger,
   connect,
   createAccounts,
-  createScratchDatabase,
+  createWorkerDatabase,
   dropScratchDatabase,
   enqueueAll,
   healthyLedger,
@@ -62,7 +62,7 @@ function sweeps(records: ReturnType<typeof captureLogger>['records']) {
 }
 
 beforeAll(async () => {
-  databaseUrl = await createScratchDatabase();
+  databaseUrl = await createWorkerDatabase();
   sql = connect(config());
 });
 

@@ -9,7 +9,7 @@ import { configEnv, testConfig } from '../support/env.js';
 import {
   connect,
   createAccounts,
-  createScratchDatabase,
+  createWorkerDatabase,
   dropScratchDatabase,
   enqueueAll,
   healthyLedger,
@@ -91,7 +91,7 @@ function randomTransfers(accounts: string[], count: number, maxAmount: number): 
 }
 
 beforeAll(async () => {
-  databaseUrl = await createScratchDatabase();
+  databaseUrl = await createWorkerDatabase();
   sql = connect(config());
 });
 
