@@ -8,13 +8,13 @@ import {
 import { type Sql, withTransaction } from '../db/sql.js';
 import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
+import { ensureLiveJob, repairAll } from '../queue/job-repair.js';
 import { partitionOf } from '../queue/partitions.js';
 import type { TransferQueues } from '../queue/transfer-queues.js';
 
 const STALE_LIMIT = 1_000;
 const KEY_BATCH = 1_000;
 const KEY_BATCHES_PER_SWEEP = 10;
-const REDIS_PARALLELISM = 50;
 
 export type SweeperConfig = Pick<
   Config,
@@ -37,8 +37,6 @@ export interface SweepResult {
   deletedKeys: number;
 }
 
-type JobRepair = 'enqueued' | 'retried' | 'present' | 'error';
-
 /**
  * One pass of recovery. Only one sweeper acts at a time across processes: the
  * pass runs in a transaction that holds a PostgreSQL advisory lock, and a
@@ -60,11 +58,12 @@ export async function sweepOnce(deps: SweeperDeps): Promise<SweepResult | undefi
       deps.config.SWEEPER_PENDING_AFTER_MS,
       STALE_LIMIT,
     );
-    const repairs: JobRepair[] = [];
-    for (let start = 0; start < stale.length; start += REDIS_PARALLELISM) {
-      const slice = stale.slice(start, start + REDIS_PARALLELISM);
-      repairs.push(...(await Promise.all(slice.map((transfer) => repairJob(deps, transfer)))));
-    }
+    const repairs = await repairAll(
+      stale,
+      (transfer) => ensureTransferJob(deps, transfer),
+      (transfer, error) =>
+        deps.logger.warn({ err: error, transferId: transfer.id }, 'sweeper could not repair job'),
+    );
 
     let deletedKeys = 0;
     for (let batch = 0; batch < KEY_BATCHES_PER_SWEEP; batch++) {
@@ -75,44 +74,20 @@ export async function sweepOnce(deps: SweeperDeps): Promise<SweepResult | undefi
 
     return {
       stale: stale.length,
-      reenqueued: repairs.filter((repair) => repair === 'enqueued').length,
-      retried: repairs.filter((repair) => repair === 'retried').length,
-      errors: repairs.filter((repair) => repair === 'error').length,
+      reenqueued: repairs.enqueued,
+      retried: repairs.retried,
+      errors: repairs.errors,
       deletedKeys,
     };
   });
 }
 
-/** One transfer's repair; its failure is logged and left to the next pass. */
-async function repairJob(deps: SweeperDeps, transfer: StalePendingTransfer): Promise<JobRepair> {
-  try {
-    return await ensureJob(deps, transfer);
-  } catch (error) {
-    deps.logger.warn({ err: error, transferId: transfer.id }, 'sweeper could not repair job');
-    return 'error';
-  }
-}
-
-async function ensureJob(deps: SweeperDeps, transfer: StalePendingTransfer): Promise<JobRepair> {
+function ensureTransferJob(deps: SweeperDeps, transfer: StalePendingTransfer) {
   const partition = queuePartition(deps.config, transfer);
   const data = { transferId: transfer.id, tenantId: transfer.tenantId };
-  const job = await deps.queues.queue(partition).getJob(transfer.id);
-  if (!job) {
-    await deps.queues.enqueue(partition, data);
-    return 'enqueued';
-  }
-  const state = await job.getState();
-  if (state === 'failed') {
-    await job.retry('failed');
-    return 'retried';
-  }
-  if (state === 'completed' || state === 'unknown') {
-    // A finished or half-lost job blocks a new one with the same id.
-    await job.remove();
-    await deps.queues.enqueue(partition, data);
-    return 'enqueued';
-  }
-  return 'present';
+  return ensureLiveJob(deps.queues.queue(partition), transfer.id, () =>
+    deps.queues.enqueue(partition, data),
+  );
 }
 
 /**

@@ -7,10 +7,10 @@ import {
 import { type Sql, withTransaction } from '../db/sql.js';
 import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
+import { ensureLiveJob, repairAll } from '../queue/job-repair.js';
 import { type DeliveryQueue, deliveryJobId } from './queue.js';
 
 const OVERDUE_LIMIT = 1_000;
-const REDIS_PARALLELISM = 50;
 
 export type WebhookSweeperConfig = Pick<Config, 'SWEEPER_INTERVAL_MS' | 'SWEEPER_PENDING_AFTER_MS'>;
 
@@ -27,8 +27,6 @@ export interface WebhookSweepResult {
   retried: number;
   errors: number;
 }
-
-type JobRepair = 'enqueued' | 'retried' | 'present' | 'error';
 
 /**
  * One pass of delivery recovery. Redis holds only the jobs, PostgreSQL every
@@ -51,49 +49,23 @@ export async function sweepDeliveriesOnce(
       deps.config.SWEEPER_PENDING_AFTER_MS,
       OVERDUE_LIMIT,
     );
-    const repairs: JobRepair[] = [];
-    for (let start = 0; start < overdue.length; start += REDIS_PARALLELISM) {
-      const slice = overdue.slice(start, start + REDIS_PARALLELISM);
-      repairs.push(...(await Promise.all(slice.map((delivery) => repair(deps, delivery)))));
-    }
+    const repairs = await repairAll(
+      overdue,
+      (delivery) => ensureDeliveryJob(deps.queue, delivery),
+      (delivery, error) =>
+        deps.logger.warn({ err: error, deliveryId: delivery.id }, 'sweeper could not repair a job'),
+    );
     return {
       overdue: overdue.length,
-      enqueued: repairs.filter((result) => result === 'enqueued').length,
-      retried: repairs.filter((result) => result === 'retried').length,
-      errors: repairs.filter((result) => result === 'error').length,
+      ...repairs,
     };
   });
 }
 
-async function repair(deps: WebhookSweeperDeps, delivery: DueDelivery): Promise<JobRepair> {
-  try {
-    return await ensureJob(deps.queue, delivery);
-  } catch (error) {
-    deps.logger.warn({ err: error, deliveryId: delivery.id }, 'sweeper could not repair a job');
-    return 'error';
-  }
-}
-
-async function ensureJob(queue: DeliveryQueue, delivery: DueDelivery): Promise<JobRepair> {
+function ensureDeliveryJob(queue: DeliveryQueue, delivery: DueDelivery) {
   const attempt = delivery.attempts + 1;
   const data = { deliveryId: delivery.id, attempt, manual: false };
-  const job = await queue.queue.getJob(deliveryJobId(delivery.id, attempt));
-  if (!job) {
-    await queue.enqueue(data);
-    return 'enqueued';
-  }
-  const state = await job.getState();
-  if (state === 'failed') {
-    await job.retry('failed');
-    return 'retried';
-  }
-  if (state === 'completed' || state === 'unknown') {
-    // A finished or half-lost job blocks a new one with the same id.
-    await job.remove();
-    await queue.enqueue(data);
-    return 'enqueued';
-  }
-  return 'present';
+  return ensureLiveJob(queue.queue, deliveryJobId(delivery.id, attempt), () => queue.enqueue(data));
 }
 
 export type WebhookSweeper = Periodic;
