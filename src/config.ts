@@ -49,6 +49,8 @@ export const configSchema = z.object({
   TRANSFER_JOB_LOCK_MS: int(1_000, 600_000).default(30_000),
 
   SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(5_000),
+  /** How often a worker numbers new events when no settled batch nudged it sooner. */
+  EVENT_SEQUENCER_INTERVAL_MS: int(10, 60_000).default(200),
   SWEEPER_PENDING_AFTER_MS: int(0, 86_400_000).default(30_000),
 
   IDEMPOTENCY_TTL_HOURS: int(1, 24 * 365).default(24),

@@ -15,7 +15,8 @@ export interface NewEvent {
 export interface EventRow {
   id: string;
   tenantId: string;
-  seq: bigint;
+  /** Null until the sequencer numbers the event, shortly after it commits. */
+  seq: bigint | null;
   type: EventType;
   data: Record<string, unknown>;
   createdAt: Date;
@@ -36,11 +37,10 @@ function toEventRow({ dataJson, ...row }: StoredEventRow): EventRow {
 
 /**
  * Appends events of one tenant to the outbox, inside the caller's
- * transaction, and marks them for the webhook dispatcher, in one statement.
- * The tenant's counter row stays locked until commit, so sequence numbers
- * become visible in the order they were handed out: a reader following the
- * `after` cursor never skips one. Call it last, just before commit, so that
- * other transactions of the tenant wait on the counter as briefly as can be.
+ * transaction, in one statement: marked for the webhook dispatcher and
+ * queued for the sequencer, which numbers them after commit (see
+ * `assignEventSequences`). Nothing here locks a row that other transactions
+ * of the tenant need.
  */
 export async function appendEvents(
   db: Db,
@@ -52,24 +52,51 @@ export async function appendEvents(
   const types = events.map((event) => event.type);
   const data = events.map((event) => JSON.stringify(event.data));
   const rows = await db<StoredEventRow[]>`
-    with counter as (
-      update tenants set event_seq = event_seq + ${events.length}
-      where id = ${tenantId}
-      returning event_seq - ${events.length} as base
-    ), fresh as (
-      select n.id, n.type, n.data::jsonb as data, counter.base + n.ordinal as seq
-      from counter,
-        unnest(${ids}::text[], ${types}::text[], ${data}::text[])
-          with ordinality as n (id, type, data, ordinal)
+    with fresh as (
+      select n.id, n.type, n.data::jsonb as data, n.ordinal
+      from unnest(${ids}::text[], ${types}::text[], ${data}::text[])
+        with ordinality as n (id, type, data, ordinal)
     ), dispatch as (
       insert into event_dispatch (event_id, tenant_id)
       select id, ${tenantId} from fresh
+    ), queued as (
+      insert into event_sequencing (event_id, tenant_id)
+      select id, ${tenantId} from fresh order by ordinal
     )
-    insert into events (id, tenant_id, seq, type, data)
-    select id, ${tenantId}, seq, type, data from fresh
+    insert into events (id, tenant_id, type, data)
+    select id, ${tenantId}, type, data from fresh order by ordinal
     returning ${db.unsafe(EVENT_COLUMNS)}`;
-  if (rows.length !== events.length) throw new Error(`no tenant ${tenantId}`);
   return rows.map(toEventRow);
+}
+
+/**
+ * Numbers up to `limit` queued events, oldest first, each tenant's from its
+ * counter, in one statement. The caller holds the sequencer lock until it
+ * commits, so numbers become visible in the order they were handed out and
+ * a reader following the `after` cursor never skips one. Returns how many
+ * events it numbered.
+ */
+export async function assignEventSequences(db: Db, limit: number): Promise<number> {
+  const rows = await db`
+    with picked as (
+      delete from event_sequencing
+      where position in (select position from event_sequencing order by position limit ${limit})
+      returning position, event_id, tenant_id
+    ), numbered as (
+      select event_id, tenant_id,
+        row_number() over (partition by tenant_id order by position) as n
+      from picked
+    ), counters as (
+      update tenants t set event_seq = t.event_seq + c.count
+      from (select tenant_id, count(*) as count from numbered group by tenant_id) c
+      where t.id = c.tenant_id
+      returning t.id, t.event_seq - c.count as base
+    )
+    update events e set seq = counters.base + numbered.n
+    from numbered join counters on counters.id = numbered.tenant_id
+    where e.id = numbered.event_id
+    returning e.id`;
+  return rows.length;
 }
 
 /** A tenant's event. */

@@ -1,7 +1,8 @@
 import { type EventRow, type EventType, findEvent, listEventsAfter } from '../data/events.js';
 import { type Page, toPage } from '../data/pagination.js';
-import type { Db } from '../db/sql.js';
+import type { Db, Sql } from '../db/sql.js';
 import { AppError } from '../lib/errors.js';
+import { sequenceEvents } from './event-sequencer.js';
 import { money } from './views.js';
 
 export function eventView(row: EventRow) {
@@ -9,7 +10,7 @@ export function eventView(row: EventRow) {
     id: row.id,
     object: 'event' as const,
     type: row.type,
-    sequence: money(row.seq),
+    sequence: row.seq === null ? null : money(row.seq),
     created_at: row.createdAt.toISOString(),
     data: row.data,
   };
@@ -17,8 +18,10 @@ export function eventView(row: EventRow) {
 
 export type EventView = ReturnType<typeof eventView>;
 
-export async function getEvent(db: Db, tenantId: string, id: string): Promise<EventRow> {
-  const event = await findEvent(db, tenantId, id);
+/** One event of the tenant; queued events are numbered first, so it shows its sequence. */
+export async function getEvent(sql: Sql, tenantId: string, id: string): Promise<EventRow> {
+  await sequenceEvents(sql);
+  const event = await findEvent(sql, tenantId, id);
   if (!event) throw new AppError('not_found', `no such event: ${id}`);
   return event;
 }
@@ -34,15 +37,18 @@ export interface EventFeedQuery {
  * A page of the tenant's event feed, in sequence order, oldest first.
  * Following `next_cursor` (or the last id seen) reads every event exactly
  * once: sequence numbers become visible in the order they were handed out.
- * A cursor that names no event of the tenant is a validation error.
+ * Events queued for numbering are numbered first, so the feed is as fresh as
+ * the last commit. A cursor that names no event of the tenant is a
+ * validation error.
  */
 export async function pageEvents(
-  db: Db,
+  sql: Sql,
   tenantId: string,
   query: EventFeedQuery,
 ): Promise<Page<EventRow>> {
-  const afterSeq = await cursorSeq(db, tenantId, query.after);
-  const rows = await listEventsAfter(db, tenantId, afterSeq, query.limit, { type: query.type });
+  await sequenceEvents(sql);
+  const afterSeq = await cursorSeq(sql, tenantId, query.after);
+  const rows = await listEventsAfter(sql, tenantId, afterSeq, query.limit, { type: query.type });
   return toPage(rows, query.limit);
 }
 
@@ -53,6 +59,11 @@ async function cursorSeq(db: Db, tenantId: string, after: string | undefined): P
   if (!event) {
     throw new AppError('validation_error', 'the cursor names no event', {
       errors: [{ field: 'after', message: 'a sequence number or the id of one of your events' }],
+    });
+  }
+  if (event.seq === null) {
+    throw new AppError('unavailable', 'that event is not in the feed yet; retry shortly', {
+      retryable: true,
     });
   }
   return event.seq;

@@ -22,6 +22,8 @@ export interface TransferJobContext {
   discardJobs: (partition: number, transferIds: string[]) => Promise<void>;
   /** True once the process is shutting down: a long backlog is left after the batch in hand. */
   stopping: () => boolean;
+  /** Called after a batch settled something: its events wait to be numbered. */
+  onSettled?: () => void;
 }
 
 export type TransferJobOutcome = 'posted' | 'failed' | 'already_final' | 'missing';
@@ -58,6 +60,7 @@ export async function processTransferJob(
       context.config.APPLY_BATCH_SIZE,
     );
     applied += result.settled.length;
+    if (result.settled.length > 0) context.onSettled?.();
     const settledIds = result.settled.map((transfer) => transfer.id);
     await publish(context, settledIds);
     await discard(context, first.partition, settledIds, data.transferId);

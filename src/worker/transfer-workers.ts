@@ -7,6 +7,7 @@ import { type TransferJobData, transferQueueName } from '../queue/partitions.js'
 import { TransferQueues } from '../queue/transfer-queues.js';
 import { createRedis, type Redis } from '../redis/connection.js';
 import { type ApplyBatch, applyPendingBatch } from '../services/apply-transfers.js';
+import { startEventSequencer } from '../services/event-sequencer.js';
 import { type Sweeper, startSweeper } from '../services/sweeper.js';
 import { processTransferJob, type TransferJobContext } from './process-transfer-job.js';
 
@@ -27,7 +28,7 @@ export interface TransferWorkers {
 
 /**
  * Starts one BullMQ worker per partition queue, each taking one job at a
- * time, plus the recovery sweeper. The queues' global concurrency of 1 (set
+ * time, plus the recovery sweeper and the event sequencer. The queues' global concurrency of 1 (set
  * here and by every sweep) keeps one job per partition running across all
  * processes. The caller owns `sql` and ends it after `close()`.
  */
@@ -45,6 +46,7 @@ export async function startTransferWorkers(
   }
 
   let closing = false;
+  const sequencer = startEventSequencer(deps.sql, deps.logger, config.EVENT_SEQUENCER_INTERVAL_MS);
   const context: TransferJobContext = {
     config,
     sql: deps.sql,
@@ -58,6 +60,7 @@ export async function startTransferWorkers(
       await Promise.all(transferIds.map((id) => queue.remove(id, { removeChildren: false })));
     },
     stopping: () => closing,
+    onSettled: () => sequencer.nudge(),
   };
   const lockDuration = config.TRANSFER_JOB_LOCK_MS;
   // One connection per queue worker. In a trial with BullMQ 6.7, a worker that
@@ -93,6 +96,7 @@ export async function startTransferWorkers(
       closing = true;
       await Promise.all(workers.map((worker) => worker.close()));
       await sweeper?.stop();
+      await sequencer.stop();
       await queues.close();
       await closeRedis([...connections, redis]);
     },

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import { sequenceEvents } from '../../src/services/event-sequencer.js';
 import { testConfig } from '../support/env.js';
 import {
   connect,
@@ -62,6 +63,22 @@ describe('history kept by the database', () => {
       '42501',
     );
     expect(await outcomeOf(sql`delete from events where tenant_id = ${tenantId}`)).toBe('42501');
+  });
+
+  it('numbers an event once, and never renumbers it', async () => {
+    const [before] = await sql<{ seq: bigint | null }[]>`
+      select seq from events where tenant_id = ${tenantId}`;
+    expect(before?.seq).toBeNull();
+    expect(await sequenceEvents(sql)).toBeGreaterThanOrEqual(1);
+    const [after] = await sql<{ seq: bigint | null }[]>`
+      select seq from events where tenant_id = ${tenantId}`;
+    expect(after?.seq).toBe(1n);
+    expect(await outcomeOf(sql`update events set seq = 7 where tenant_id = ${tenantId}`)).toBe(
+      '42501',
+    );
+    expect(await outcomeOf(sql`update events set seq = null where tenant_id = ${tenantId}`)).toBe(
+      '42501',
+    );
   });
 
   it('refuses to change or remove audit records', async () => {

@@ -10,7 +10,9 @@ export const Event = z
     id: z.string(),
     object: z.literal('event'),
     type: EventType,
-    sequence: z.number().int().openapi({ description: 'Per tenant; only grows.' }),
+    sequence: z.number().int().nullable().openapi({
+      description: 'Per tenant; only grows. Null for the moment between commit and numbering.',
+    }),
     created_at: Timestamp,
     data: z.record(z.string(), z.unknown()).openapi({
       description: 'The resource as it was when the event happened.',
