@@ -3,6 +3,7 @@ import {
   registerDemoReceiver,
   startDemoReceiver,
 } from '../webhooks/demo-receiver.js';
+import type { ApiClient } from './api-client.js';
 import { type Check, examples } from './checks.js';
 import type { ReplayStats } from './replay-stats.js';
 import type { DemoRun, DemoStep } from './steps.js';
@@ -32,17 +33,55 @@ export function webhookStep(): DemoStep {
       );
       process.stdout.write(`Webhook receiver ${receiver.url} registered as ${endpointId}\n`);
     },
-    async check(_run: DemoRun, stats: ReplayStats): Promise<Check[]> {
+    async check(run: DemoRun, stats: ReplayStats): Promise<Check[]> {
       if (!receiver) return [];
       const settled = [...stats.transfers.values()].filter((t) => t.status !== 'pending');
       const started = Date.now();
       await receiver.waitForEvents(settled.length, DELIVERY_WAIT_MS);
       const waited = Date.now() - started;
-      return deliveryChecks(receiver, settled, waited);
+      return [
+        ...deliveryChecks(receiver, settled, waited),
+        await feedCheck(run.client, settled.length),
+      ];
     },
     async close() {
       await receiver?.close();
     },
+  };
+}
+
+interface FeedPage {
+  data: { id: string; sequence: number | null }[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+/**
+ * Walks the whole event feed with its cursor, as a receiver catching up
+ * would: every event once, numbered 1, 2, 3... with no gap.
+ */
+async function feedCheck(client: ApiClient, settled: number): Promise<Check> {
+  const sequences: (number | null)[] = [];
+  let cursor: string | null = null;
+  do {
+    const after: string = cursor ? `&after=${cursor}` : '';
+    const answer = await client.send({ method: 'GET', path: `/v1/events?limit=100${after}` });
+    if (answer.status !== 200) {
+      return {
+        name: 'event feed',
+        pass: false,
+        detail: `GET /v1/events answered ${answer.status}`,
+      };
+    }
+    const page = answer.body as FeedPage;
+    sequences.push(...page.data.map((event) => event.sequence));
+    cursor = page.has_more ? page.next_cursor : null;
+  } while (cursor);
+  const inOrder = sequences.every((sequence, index) => sequence === index + 1);
+  return {
+    name: 'event feed: every event once, numbered without a gap',
+    pass: inOrder && sequences.length === settled,
+    detail: `${sequences.length} events for ${settled} settled transfers, sequences 1..${sequences.length}${inOrder ? '' : ' with gaps or repeats'}`,
   };
 }
 
