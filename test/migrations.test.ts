@@ -8,7 +8,7 @@ const scratchUrl = `${TEST_DATABASE_URL}_migrations`;
 describe('migrations', () => {
   afterAll(() => dropDatabase(scratchUrl));
 
-  it('creates a missing database and applies every file once, even when run concurrently', async () => {
+  it('creates a missing database, applies each file once, even when run concurrently', async () => {
     await dropDatabase(scratchUrl);
     const results = await Promise.all([
       migrate(scratchUrl),

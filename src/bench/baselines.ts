@@ -4,9 +4,15 @@ import type { ScenarioName } from './pairs.js';
 import type { LoadRun } from './scenario.js';
 
 export interface Ratios {
-  /** Settled/s over the raw-SQL baseline of the same shape (hot destination: the hot-source one). */
+  /**
+   * Settled/s over the raw-SQL baseline of the same shape
+   * (hot destination: the hot-source one).
+   */
   settledVsSql: number;
-  /** Accepted/s over the uniform raw-SQL baseline: acceptance is one transaction per transfer too. */
+  /**
+   * Accepted/s over the uniform raw-SQL baseline: acceptance is one transaction
+   * per transfer too.
+   */
   acceptedVsSql: number;
   /** Settled/s over BullMQ alone: 1 queue for a hot source (one partition), else 16 queues. */
   settledVsQueue: number;

@@ -14,8 +14,9 @@ export interface ProcessGroup {
  * Samples CPU and memory of named groups of processes into the timeline:
  * `cpu:<name>` in cores (1 = one core busy for the whole interval),
  * `rss:<name>` in MB, `cpu:machine` for every core of the host, whoever
- * used them, and `steal` for the time the hypervisor took from them. A process's CPU is the change of its counters between two
- * samples, so a group whose members come and go is still measured right.
+ * used them, and `steal` for the time the hypervisor took from them. A
+ * process's CPU is the change of its counters between two samples, so a
+ * group whose members come and go is still measured right.
  */
 export class ResourceSampler {
   /** Highest VmHWM (peak RSS since start) seen per group, in MB. */

@@ -5,7 +5,8 @@ import type { PageRequest } from './pagination.js';
 export type { AccountRow };
 
 const COLUMNS =
-  'id, tenant_id, currency, balance, overdraft_limit, reference, metadata, version, created_at, closed_at';
+  'id, tenant_id, currency, balance, overdraft_limit, reference, metadata, version, ' +
+  'created_at, closed_at';
 
 export interface NewAccount {
   id: string;
@@ -55,7 +56,8 @@ export async function listAccounts(
   filter: { reference?: string | undefined },
 ): Promise<AccountRow[]> {
   const after = page.startingAfter
-    ? db`and seq < (select seq from accounts where id = ${page.startingAfter} and tenant_id = ${tenantId})`
+    ? db`and seq < (select seq from accounts
+        where id = ${page.startingAfter} and tenant_id = ${tenantId})`
     : db``;
   const reference = filter.reference !== undefined ? db`and reference = ${filter.reference}` : db``;
   return db<AccountRow[]>`

@@ -11,7 +11,8 @@ export async function listEntries(
   page: PageRequest,
 ): Promise<EntryRow[]> {
   const after = page.startingAfter
-    ? db`and seq < (select seq from entries where id = ${page.startingAfter} and account_id = ${accountId})`
+    ? db`and seq < (select seq from entries
+        where id = ${page.startingAfter} and account_id = ${accountId})`
     : db``;
   return db<EntryRow[]>`
     select id, account_id, transfer_id, amount, balance_after, created_at from entries

@@ -71,7 +71,9 @@ export async function insertAudit(
   },
 ): Promise<void> {
   await db`
-    insert into audit_log (tenant_id, actor, action, resource_type, resource_id, request_id, details)
+    insert into audit_log
+      (tenant_id, actor, action, resource_type, resource_id, request_id, details)
     values (${entry.tenantId}, ${entry.actor}, ${entry.action}, ${entry.resourceType ?? null},
-      ${entry.resourceId ?? null}, ${entry.requestId ?? null}, ${db.json((entry.details ?? {}) as never)})`;
+      ${entry.resourceId ?? null}, ${entry.requestId ?? null},
+      ${db.json((entry.details ?? {}) as never)})`;
 }

@@ -60,11 +60,13 @@ export async function listTransfers(
   filter: TransferFilter,
 ): Promise<TransferRow[]> {
   const after = page.startingAfter
-    ? db`and seq < (select seq from transfers where id = ${page.startingAfter} and tenant_id = ${tenantId})`
+    ? db`and seq < (select seq from transfers
+        where id = ${page.startingAfter} and tenant_id = ${tenantId})`
     : db``;
   const status = filter.status ? db`and status = ${filter.status}` : db``;
   const account = filter.accountId
-    ? db`and (source_account_id = ${filter.accountId} or destination_account_id = ${filter.accountId})`
+    ? db`and (source_account_id = ${filter.accountId}
+        or destination_account_id = ${filter.accountId})`
     : db``;
   return db<TransferRow[]>`
     select ${db.unsafe(COLUMNS)} from transfers

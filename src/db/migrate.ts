@@ -61,7 +61,8 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       }
       await sql.begin(async (tx) => {
         await tx.unsafe(file.body);
-        await tx`insert into schema_migrations (name, checksum) values (${file.name}, ${file.checksum})`;
+        await tx`insert into schema_migrations (name, checksum)
+          values (${file.name}, ${file.checksum})`;
       });
       applied.push(file.name);
     }

@@ -11,7 +11,10 @@ export interface DemoArgs {
   help: boolean;
 }
 
-export const USAGE = `usage: npm run demo -- [--file PATH] [--accounts PATH] [--concurrency N] [--workers N]
+const USAGE_LINE =
+  'usage: npm run demo -- [--file PATH] [--accounts PATH] [--concurrency N] [--workers N]';
+
+export const USAGE = `${USAGE_LINE}
 
 Replays bank movements through the API and reconciles the ledger against them.
   --file PATH        transactions in the layout of data/berka/trans-1993h1.asc

@@ -55,9 +55,8 @@ async function run(args: DemoArgs, plan: ReplayPlan, shutdown: Shutdown): Promis
   for (const spec of processes) supervisor.start(spec);
   const baseUrl = `http://${config.HOST}:${config.PORT}`;
   say(`Processes: ${processes.map((spec) => spec.name).join(', ')}; logs in ${supervisor.logDir}`);
-  say(
-    `  database ${new URL(config.DATABASE_URL).pathname.slice(1)}, Redis prefix ${config.REDIS_PREFIX}`,
-  );
+  const database = new URL(config.DATABASE_URL).pathname.slice(1);
+  say(`  database ${database}, Redis prefix ${config.REDIS_PREFIX}`);
   say(`  web ready at ${baseUrl} after ${await waitForReady(baseUrl, supervisor.crashed)} ms`);
 
   const tenant = await createDemoTenant(config);

@@ -53,10 +53,11 @@ export function twoEntriesPerPosting(ledger: Ledger, transfers: readonly Transfe
   });
   const strays = [...byTransfer.keys()].map((id) => `entries of ${id}, not a posted transfer`);
   const problems = [...wrong, ...strays];
+  const right = `${posted.length - wrong.length}/${posted.length} posted transfers`;
   return {
     name: '(b) every posted transfer has exactly two entries, equal and opposite',
     pass: problems.length === 0 && posted.length > 0,
-    detail: `${posted.length - wrong.length}/${posted.length} posted transfers, ${strays.length} stray entries${examples(problems)}`,
+    detail: `${right}, ${strays.length} stray entries${examples(problems)}`,
   };
 }
 
@@ -83,7 +84,9 @@ export function balancesMatchEntries(ledger: Ledger): Check {
   return {
     name: 'every balance equals the sum of its entries (balance_after chains)',
     pass: wrong.length === 0,
-    detail: `${ledger.accounts.length - wrong.length}/${ledger.accounts.length} accounts${examples(wrong)}`,
+    detail:
+      `${ledger.accounts.length - wrong.length}/${ledger.accounts.length} accounts` +
+      examples(wrong),
   };
 }
 

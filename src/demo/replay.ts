@@ -152,7 +152,8 @@ async function checkReplay(context: Context, call: ApiRequest, expected: Transfe
     transfer.success &&
     transfer.data.id === expected.id &&
     (expected.status === 'pending' || transfer.data.status === expected.status);
-  const detail = `replay of ${expected.id} (${expected.status}): ${describeExchange(call, response)}`;
+  const exchange = describeExchange(call, response);
+  const detail = `replay of ${expected.id} (${expected.status}): ${exchange}`;
   recordProbe(stats, stats.replays, ok, detail);
 }
 

@@ -19,7 +19,8 @@ export function reportInput(plan: ReplayPlan, transactionsPath: string): void {
       `accounts in all, ${plan.unlistedAccounts} not in the accounts file)`,
   );
   say(
-    `  ${plan.duplicateLines} duplicate trans_id lines and ${plan.zeroAmounts} zero amounts skipped`,
+    `  ${plan.duplicateLines} duplicate trans_id lines and ` +
+      `${plan.zeroAmounts} zero amounts skipped`,
   );
   say(
     `  same-day order from the balance chain: ${plan.roundedLinks} links within the bank's ` +

@@ -78,10 +78,11 @@ async function feedCheck(client: ApiClient, settled: number): Promise<Check> {
     cursor = page.has_more ? page.next_cursor : null;
   } while (cursor);
   const inOrder = sequences.every((sequence, index) => sequence === index + 1);
+  const range = `1..${sequences.length}${inOrder ? '' : ' with gaps or repeats'}`;
   return {
     name: 'event feed: every event once, numbered without a gap',
     pass: inOrder && sequences.length === settled,
-    detail: `${sequences.length} events for ${settled} settled transfers, sequences 1..${sequences.length}${inOrder ? '' : ' with gaps or repeats'}`,
+    detail: `${sequences.length} events for ${settled} settled transfers, sequences ${range}`,
   };
 }
 

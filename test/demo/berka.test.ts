@@ -4,7 +4,19 @@ import { TRANS_HEADER } from './fixtures.js';
 
 describe('parseMovements', () => {
   it('types a line of the transactions file, amounts in hellers', () => {
-    const text = `${TRANS_HEADER}\n637742;2177;930105;"PRIJEM";"PREVOD Z UCTU";5123.00;5923.00;"DUCHOD";"YZ";"62457513"\n`;
+    const row = [
+      '637742',
+      '2177',
+      '930105',
+      '"PRIJEM"',
+      '"PREVOD Z UCTU"',
+      '5123.00',
+      '5923.00',
+      '"DUCHOD"',
+      '"YZ"',
+      '"62457513"',
+    ].join(';');
+    const text = `${TRANS_HEADER}\n${row}\n`;
 
     expect(parseMovements(text)).toEqual([
       {

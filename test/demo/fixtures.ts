@@ -39,5 +39,15 @@ export function debit(amount: number, balance: number, fields: Partial<Movement>
   });
 }
 
-export const TRANS_HEADER =
-  '"trans_id";"account_id";"date";"type";"operation";"amount";"balance";"k_symbol";"bank";"account"';
+export const TRANS_HEADER = [
+  '"trans_id"',
+  '"account_id"',
+  '"date"',
+  '"type"',
+  '"operation"',
+  '"amount"',
+  '"balance"',
+  '"k_symbol"',
+  '"bank"',
+  '"account"',
+].join(';');

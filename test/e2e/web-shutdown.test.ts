@@ -48,7 +48,7 @@ function get(path: string, agent: Agent): Promise<{ status: number; body: string
 }
 
 describe('web process shutdown', () => {
-  it('answers long-polls, finishes requests, drops keep-alive connections, and exits 0', async () => {
+  it('answers long-polls, finishes requests, drops keep-alive sockets, and exits 0', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     const account = JSON.parse((await postAccount()).body) as { id: string };
     const transfer = await postTransfer(account.id);

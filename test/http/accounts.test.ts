@@ -77,7 +77,7 @@ describe('accounts', () => {
     expect(filtered.body.data.map((account) => account.id)).toEqual([ids[3]]);
   });
 
-  it('closes an empty account softly; it stays readable and closing again is harmless', async () => {
+  it('soft-closes an empty account; it stays readable and closing again is harmless', async () => {
     const id = await openAccount(app, key);
     const closed = await call(app, 'DELETE', `/v1/accounts/${id}`, { key });
     expect(closed.status).toBe(200);

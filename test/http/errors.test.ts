@@ -76,7 +76,7 @@ describe('every route', () => {
     }
   });
 
-  it('answers unknown ids, bad bodies and bad queries with 4xx problem+json, never a 500', async () => {
+  it('answers unknown ids, bad bodies and queries with 4xx problem+json, never a 500', async () => {
     for (const { method, path, body } of await documentedRoutes()) {
       const attempts: { init: RequestInit; query: string }[] = [];
       if (path.includes('x_missing')) attempts.push({ init: {}, query: '' });
@@ -144,7 +144,7 @@ describe('error codes', () => {
     expect(fields.sort()).toEqual(['amount', 'currency', 'destination_account_id']);
   });
 
-  it('validation_error for a currency that differs from the accounts, or source = destination', async () => {
+  it('validation_error if currency differs from accounts, or source = destination', async () => {
     const base = { source_account_id: account, destination_account_id: other, amount: 1 };
     const currency = await call(app, 'POST', '/v1/transfers', {
       key,
@@ -280,7 +280,7 @@ describe('over a real socket', () => {
 });
 
 describe('text PostgreSQL cannot store', () => {
-  it('answers NUL and unpaired surrogates in bodies, queries and paths with 4xx, never 500', async () => {
+  it('answers NUL and lone surrogates in bodies, queries, paths with 4xx, never 500', async () => {
     const bodies = [
       '{"currency":"EUR","reference":"a\\u0000b"}',
       '{"currency":"EUR","metadata":{"x":"\\ud800"}}',

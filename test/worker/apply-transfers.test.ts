@@ -432,7 +432,7 @@ describe('idempotent apply', () => {
 describe('shutdown', () => {
   afterAll(closeAll);
 
-  it('stops after the batch in hand and leaves the rest of a backlog to the next worker', async () => {
+  it('stops after the batch in hand; the next worker takes the rest of a backlog', async () => {
     const cfg = config({ APPLY_BATCH_SIZE: '1' });
     const tenantId = await newTenant(sql);
     const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
@@ -471,7 +471,7 @@ describe('shutdown', () => {
 describe('transient faults', () => {
   afterAll(closeAll);
 
-  it('keeps a transfer pending when its database connection dies mid-apply, then posts it', async () => {
+  it('keeps a transfer pending when its DB connection dies mid-apply, then posts it', async () => {
     const cfg = config();
     const tenantId = await newTenant(sql);
     const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });

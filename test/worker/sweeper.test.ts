@@ -95,7 +95,7 @@ describe('recovery sweeper', () => {
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(counts.posted));
   });
 
-  it('restores the group lock and enqueues transfers left without a job while running', async () => {
+  it('restores the group lock and enqueues transfers left with no job while running', async () => {
     const cfg = config();
     const producer = producerFor(cfg);
     const set = await startInProcessWorkers(cfg);
@@ -166,8 +166,10 @@ describe('recovery sweeper', () => {
       'responseStatus',
       'expiresAt',
     ] as const;
-    await sql`insert into idempotency_keys ${sql(rows(2_500, new Date(Date.now() - 1_000), 'old'), ...columns)}`;
-    await sql`insert into idempotency_keys ${sql(rows(3, new Date(Date.now() + 3_600_000), 'live'), ...columns)}`;
+    const old = rows(2_500, new Date(Date.now() - 1_000), 'old');
+    await sql`insert into idempotency_keys ${sql(old, ...columns)}`;
+    const live = rows(3, new Date(Date.now() + 3_600_000), 'live');
+    await sql`insert into idempotency_keys ${sql(live, ...columns)}`;
 
     const result = await sweepOnce({
       config: cfg,
