@@ -254,7 +254,7 @@ export async function claimDispatchBatch(
     )
     select e.id, e.tenant_id, e.type, e.created_at
     from claimed c join events e on e.id = c.event_id
-    order by e.tenant_id, e.seq`;
+    order by e.tenant_id, e.created_at, e.id`;
 }
 
 /** The enabled, undeleted endpoints of these tenants. */
