@@ -80,6 +80,21 @@ export async function transferExists(db: Db, tenantId: string, id: string): Prom
   return rows.length > 0;
 }
 
+/** First key of the advisory locks that serialize acceptance per source account. */
+const SOURCE_LOCK_NAMESPACE = 727_366_301;
+
+/**
+ * Serializes acceptance per source account until the caller's transaction
+ * commits. A transfer's `seq` is drawn when its row is inserted but becomes
+ * visible only at commit; without this, a later transfer of the same source
+ * could commit first and be applied before an earlier one still in flight.
+ * Under the lock, a source's transfers commit in `seq` order.
+ */
+export async function lockSourceForAcceptance(db: Db, sourceAccountId: string): Promise<void> {
+  await db`
+    select pg_advisory_xact_lock(${SOURCE_LOCK_NAMESPACE}::int4, hashtext(${sourceAccountId}))`;
+}
+
 export interface NewKeyRecord {
   scope: { tenantId: string; method: string; path: string; key: string };
   fingerprint: string;
@@ -93,6 +108,8 @@ export interface NewKeyRecord {
  * inserts the transfer, provided the key is new and both accounts belong to
  * the tenant, differ, and hold the currency. Otherwise it records nothing
  * and returns undefined, and the caller's full transaction sorts out why.
+ * The source's acceptance lock (see `lockSourceForAcceptance`) is taken
+ * first: every later step reads from it, so it is held before `seq` is drawn.
  */
 export async function insertTransferWithNewKey(
   db: Db,
@@ -101,8 +118,11 @@ export async function insertTransferWithNewKey(
 ): Promise<TransferRow | undefined> {
   const { scope } = record;
   const [row] = await db<TransferRow[]>`
-    with valid as (
-      select 1 from accounts
+    with source_lock as (
+      select pg_advisory_xact_lock(${SOURCE_LOCK_NAMESPACE}::int4,
+        hashtext(${transfer.sourceAccountId}))
+    ), valid as (
+      select 1 from accounts, source_lock
       where tenant_id = ${transfer.tenantId} and currency = ${transfer.currency}
         and id in (${transfer.sourceAccountId}, ${transfer.destinationAccountId})
         and ${transfer.sourceAccountId}::text <> ${transfer.destinationAccountId}::text

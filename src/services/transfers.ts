@@ -6,6 +6,7 @@ import {
   insertTransfer,
   insertTransferWithNewKey,
   listTransfers,
+  lockSourceForAcceptance,
   type TransferFilter,
   type TransferRow,
 } from '../data/transfers.js';
@@ -93,6 +94,7 @@ async function recordTransfer(
 ): Promise<TransferRow> {
   const { id, recordId, previous } = attempt;
   await checkAccounts(tx, actor.tenantId, input);
+  await lockSourceForAcceptance(tx, input.sourceAccountId);
   return insertTransfer(tx, {
     ...newTransfer(deps, actor, id, input),
     idempotencyKeyId: recordId,

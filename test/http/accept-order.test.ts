@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertTransfer, lockSourceForAcceptance } from '../../src/data/transfers.js';
+import { newId } from '../../src/lib/ids.js';
+import { partitionOf } from '../../src/queue/partitions.js';
+import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+
+let app: TestApp;
+let key: string;
+let tenantId: string;
+let source: string;
+let destination: string;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  ({ key, tenantId } = await newTenant(app.sql));
+  source = await openAccount(app, key, { overdraft_limit: 1_000 });
+  destination = await openAccount(app, key);
+});
+afterAll(() => app.close());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('acceptance order per source', () => {
+  it('does not commit a later transfer of a source while an earlier one is in flight', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const earlier = newId('tr');
+    const first = app.sql.begin(async (tx) => {
+      await lockSourceForAcceptance(tx, source);
+      await insertTransfer(tx, {
+        id: earlier,
+        tenantId,
+        sourceAccountId: source,
+        destinationAccountId: destination,
+        partition: partitionOf(source, app.config.PARTITIONS),
+        amount: 1n,
+        currency: 'EUR',
+        description: null,
+        metadata: {},
+        idempotencyKeyId: null,
+        attempt: 1,
+        previousAttemptId: null,
+      });
+      await held;
+    });
+    await sleep(100);
+
+    const later = call<{ id: string }>(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'order-later' },
+      body: {
+        source_account_id: source,
+        destination_account_id: destination,
+        amount: 2,
+        currency: 'EUR',
+      },
+    });
+    let raced = 'not raced';
+    try {
+      raced = await Promise.race([later.then(() => 'answered'), sleep(500).then(() => 'waiting')]);
+    } finally {
+      release();
+      await first;
+    }
+    expect(raced).toBe('waiting');
+    const answer = await later;
+    expect(answer.status).toBe(202);
+    const rows = await app.sql<{ id: string }[]>`
+      select id from transfers where id in (${earlier}, ${answer.body.id}) order by seq`;
+    expect(rows.map((row) => row.id)).toEqual([earlier, answer.body.id]);
+  });
+
+  it('lets transfers of other sources through meanwhile', async () => {
+    const other = await openAccount(app, key, { overdraft_limit: 1_000 });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holder = app.sql.begin(async (tx) => {
+      await lockSourceForAcceptance(tx, source);
+      await held;
+    });
+    await sleep(50);
+    const answer = await call(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'order-other' },
+      body: {
+        source_account_id: other,
+        destination_account_id: destination,
+        amount: 1,
+        currency: 'EUR',
+      },
+    });
+    expect(answer.status).toBe(202);
+    release();
+    await holder;
+  });
+});
