@@ -7,20 +7,24 @@ import { BlockList, isIP } from 'node:net';
  * metadata address would let a tenant make requests to our own services.
  * Such addresses are refused, when an endpoint is saved and again before
  * every attempt, unless the operator allows them (local development, tests).
- * Cloud metadata addresses stay refused even then: no test needs them, and
- * they hold the credentials of the machine itself.
+ * The flag lets through only loopback, private and shared (carrier-grade
+ * NAT) addresses: metadata, link-local and reserved ones (which can embed a
+ * metadata address, as NAT64 does) stay refused, since they hold the
+ * credentials of the machine itself.
  */
 
 type Family = 'ipv4' | 'ipv6';
 
-const METADATA_KIND = 'a cloud metadata';
+/** What WEBHOOK_ALLOW_PRIVATE_URLS lets a webhook reach. */
+const ALLOWED_WITH_FLAG = new Set(['a loopback', 'a private', 'a shared (carrier-grade NAT)']);
 
 /** Address ranges a webhook may not reach, most specific first. */
 const FORBIDDEN: readonly { kind: string; ranges: readonly [string, number, Family][] }[] = [
   {
-    kind: METADATA_KIND,
+    kind: 'a cloud metadata',
     ranges: [
       ['169.254.169.254', 32, 'ipv4'],
+      ['169.254.170.2', 32, 'ipv4'],
       ['fd00:ec2::254', 128, 'ipv6'],
       ['100.100.100.200', 32, 'ipv4'],
     ],
@@ -131,8 +135,10 @@ export function checkUrlShape(raw: string, allowPrivate: boolean): UrlCheck {
  * one forbidden address is refused as a whole, since any of them may be
  * used. The answer pins the first address: the request must connect to it,
  * and not resolve the name again, so that a DNS answer that changes between
- * check and connect cannot lead it elsewhere. With private URLs allowed, only
- * cloud metadata addresses are refused.
+ * check and connect cannot lead it elsewhere. With private URLs allowed,
+ * loopback, private and shared addresses pass, and nothing is pinned: that
+ * mode is for development, where a name may resolve to several local
+ * addresses of which the receiver listens on one.
  */
 export async function resolveSafeUrl(raw: string, allowPrivate: boolean): Promise<UrlCheck> {
   const shape = checkUrlShape(raw, allowPrivate);
@@ -157,7 +163,7 @@ export async function resolveSafeUrl(raw: string, allowPrivate: boolean): Promis
 
   for (const { address } of addresses) {
     const kind = forbiddenAddressKind(address);
-    if (kind && (!allowPrivate || kind === METADATA_KIND)) {
+    if (kind && !(allowPrivate && ALLOWED_WITH_FLAG.has(kind))) {
       return { ok: false, reason: `resolves to ${kind} address (${address})` };
     }
   }

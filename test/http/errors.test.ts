@@ -285,6 +285,7 @@ describe('text PostgreSQL cannot store', () => {
       '{"currency":"EUR","reference":"a\\u0000b"}',
       '{"currency":"EUR","metadata":{"x":"\\ud800"}}',
       '{"currency":"EUR","metadata":{"a\\u0000b":"x"}}',
+      '{"currency":"EUR","metadata":{"__proto__":{"role":"admin"}}}',
     ];
     for (const body of bodies) {
       const response = await app.request('/v1/accounts', { method: 'POST', key, body });

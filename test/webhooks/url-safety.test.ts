@@ -68,8 +68,16 @@ describe('address classification', () => {
 });
 
 describe('with private URLs allowed', () => {
-  it('still refuses cloud metadata addresses, but lets loopback through', async () => {
-    for (const url of ['http://169.254.169.254/latest', 'http://[fd00:ec2::254]/']) {
+  it('still refuses metadata, link-local and reserved addresses, but lets loopback through', async () => {
+    const refused = [
+      'http://169.254.169.254/latest',
+      'http://[fd00:ec2::254]/',
+      'http://169.254.170.2/v2/credentials',
+      'http://[64:ff9b::a9fe:a9fe]/',
+      'http://[::a9fe:a9fe]/',
+      'http://169.254.10.10/',
+    ];
+    for (const url of refused) {
       const check = await resolveSafeUrl(url, true);
       expect(check.ok, url).toBe(false);
     }

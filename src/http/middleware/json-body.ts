@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../lib/errors.js';
-import { findUnstorableText } from '../../lib/storable-text.js';
+import { findInvalidText } from '../../lib/storable-text.js';
 import type { AppEnv } from '../types.js';
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -10,7 +10,7 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  * Checks a request body before any route sees it: JSON media type (415),
  * size (413, answered after the body is drained so the client reads the
  * answer instead of a reset connection), syntax (400), and text that
- * PostgreSQL could not store (422).
+ * PostgreSQL could not store or JavaScript would drop (422).
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -32,10 +32,10 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
     } catch {
       throw new AppError('malformed_json', 'the body is not valid JSON');
     }
-    const unstorable = findUnstorableText(parsed);
-    if (unstorable) {
+    const problem = findInvalidText(parsed);
+    if (problem) {
       throw new AppError('validation_error', 'the request has invalid fields', {
-        errors: [{ field: unstorable, message: 'must not contain NUL or unpaired surrogates' }],
+        errors: [problem],
       });
     }
     // Hono keeps body promises in this cache; priming it lets the route's
