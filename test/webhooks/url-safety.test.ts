@@ -68,7 +68,7 @@ describe('address classification', () => {
 });
 
 describe('with private URLs allowed', () => {
-  it('still refuses metadata, link-local and reserved addresses, but lets loopback through', async () => {
+  it('still refuses metadata, link-local and reserved addresses; lets loopback in', async () => {
     const refused = [
       'http://169.254.169.254/latest',
       'http://[fd00:ec2::254]/',
