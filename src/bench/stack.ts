@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
+import { freePort } from '../lib/free-port.js';
 import type { Runtime } from './args.js';
 import { BUILD_DIR } from './build.js';
 import { Children, type Role, type RunningChild } from './children.js';
 import { configEnv } from './environment.js';
-import { freePort } from './ports.js';
 
 export interface StackOptions {
   config: Config;

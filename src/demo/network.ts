@@ -1,23 +1,4 @@
-import { createServer } from 'node:net';
 import { sleep } from './retry.js';
-
-/**
- * A TCP port on 127.0.0.1 that was free a moment ago: the kernel picks it,
- * and it is released at once for the web process to take. Another program
- * could take it in between; the web process would then fail to start, and
- * the demo says so.
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port was assigned'))));
-    });
-  });
-}
 
 /**
  * Polls `GET /readyz` until it answers 200. Fails when `timeoutMs` passes or

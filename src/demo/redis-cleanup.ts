@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { createRedis } from '../redis/connection.js';
+import { deleteKeysMatching } from '../redis/delete-keys.js';
 
 /**
  * Deletes the keys the demo's processes left in Redis. The prefix is the
@@ -7,21 +8,8 @@ import { createRedis } from '../redis/connection.js';
  */
 export async function clearRedisPrefix(config: Config): Promise<number> {
   const redis = createRedis(config, { name: 'fintech-core-demo-cleanup' });
-  let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(
-        cursor,
-        'MATCH',
-        `${config.REDIS_PREFIX}*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-    return deleted;
+    return await deleteKeysMatching(redis, `${config.REDIS_PREFIX}*`);
   } finally {
     redis.disconnect();
   }

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Page } from '../data/pagination.js';
 import { fingerprint } from '../lib/canonical-json.js';
 import { AppError } from '../lib/errors.js';
 import { parseIdempotencyKey } from '../lib/idempotency-key.js';
@@ -51,3 +52,8 @@ export const requireIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) 
   }
   await next();
 };
+
+/** A page as every list answers it: `{data, has_more, next_cursor}`. */
+export function listBody<T, V>(page: Page<T>, view: (row: T) => V) {
+  return { data: page.data.map(view), has_more: page.hasMore, next_cursor: page.nextCursor };
+}

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/sql.js';
+import { freePort } from '../../src/lib/free-port.js';
 import { newTenant } from '../support/app.js';
 import { createScratchDatabase, dropScratchDatabase } from '../support/databases.js';
 import { configEnv, testConfig } from '../support/env.js';
-import { freePort } from '../support/ports.js';
 import { type Child, killChild, startChild, stopChild, waitForOk } from '../support/processes.js';
 
 /**

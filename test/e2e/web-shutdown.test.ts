@@ -1,9 +1,9 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/sql.js';
+import { freePort } from '../../src/lib/free-port.js';
 import { newTenant } from '../support/app.js';
 import { configEnv, testConfig } from '../support/env.js';
-import { freePort } from '../support/ports.js';
 import { type Child, startChild, stopChild, waitForOk } from '../support/processes.js';
 
 let sql: Sql;

@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
+import { freePort } from '../../src/lib/free-port.js';
 import { createRedis } from '../../src/redis/connection.js';
 import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/ports.js';
 
 let app: TestApp;
 let key: string;

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { dropDatabase, migrate } from '../../src/db/migrate.js';
+import { deleteKeysMatching } from '../../src/redis/delete-keys.js';
 import { TEST_REDIS_URL } from './env.js';
 
 const BASE_URL = 'postgres://postgres@127.0.0.1:5432/fintech_core_test';
@@ -24,12 +25,7 @@ export async function teardown(): Promise<void> {
   if (url?.startsWith(`${BASE_URL}_`)) await dropDatabase(url);
   const redis = new Redis(TEST_REDIS_URL);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${root}-*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysMatching(redis, `${root}-*`);
   } finally {
     redis.disconnect();
   }

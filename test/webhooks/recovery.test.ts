@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedis } from '../../src/redis/connection.js';
+import { deleteKeysMatching } from '../../src/redis/delete-keys.js';
 import { dispatchOnce } from '../../src/webhooks/dispatcher.js';
 import { DeliveryQueue } from '../../src/webhooks/queue.js';
 import { newTenant, type TestApp } from '../support/app.js';
@@ -37,24 +38,11 @@ async function deliveryStates(app: TestApp, endpointId: string): Promise<Deliver
 /** Deletes every Redis key of one test prefix, and nothing else. */
 async function flushPrefix(config: Config): Promise<number> {
   const redis = new Redis(config.REDIS_URL);
-  let removed = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(
-        cursor,
-        'MATCH',
-        `${config.REDIS_PREFIX}:*`,
-        'COUNT',
-        500,
-      );
-      cursor = next;
-      if (keys.length > 0) removed += await redis.unlink(...keys);
-    } while (cursor !== '0');
+    return await deleteKeysMatching(redis, `${config.REDIS_PREFIX}:*`);
   } finally {
     redis.disconnect();
   }
-  return removed;
 }
 
 function startChild(config: Config): { child: ChildProcess; exited: Promise<number | null> } {

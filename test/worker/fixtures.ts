@@ -7,6 +7,7 @@ import { newId } from '../../src/lib/ids.js';
 import { partitionOf } from '../../src/queue/partitions.js';
 import type { TransferQueues } from '../../src/queue/transfer-queues.js';
 import type { Redis } from '../../src/redis/connection.js';
+import { deleteKeysMatching } from '../../src/redis/delete-keys.js';
 import { createTenant } from '../../src/services/tenants.js';
 import { createScratchDatabase, dropScratchDatabase } from '../support/databases.js';
 
@@ -271,13 +272,6 @@ export function captureLogger(): { logger: Logger; records: LogRecord[] } {
 }
 
 /** Removes one test prefix's keys, as if Redis lost them; nothing else is touched. */
-export async function wipePrefix(redis: Redis, prefix: string): Promise<number> {
-  let removed = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) removed += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return removed;
+export function wipePrefix(redis: Redis, prefix: string): Promise<number> {
+  return deleteKeysMatching(redis, `${prefix}:*`);
 }

@@ -9,7 +9,7 @@ import {
 } from '../../services/accounts.js';
 import { runIdempotent } from '../../services/idempotency.js';
 import { accountView, entryView } from '../../services/views.js';
-import { actorOf, idempotentRequest, markReplay } from '../request.js';
+import { actorOf, idempotentRequest, listBody, markReplay } from '../request.js';
 import { Account, AccountList, CreateAccountBody, EntryList } from '../schemas/accounts.js';
 import {
   conflictResponse,
@@ -110,10 +110,7 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): voi
       { limit: query.limit, startingAfter: query.starting_after },
       { reference: query.reference },
     );
-    return c.json(
-      { data: page.data.map(accountView), has_more: page.hasMore, next_cursor: page.nextCursor },
-      200,
-    );
+    return c.json(listBody(page, accountView), 200);
   });
 
   app.openapi(close, async (c) => {
@@ -127,9 +124,6 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): voi
       limit: query.limit,
       startingAfter: query.starting_after,
     });
-    return c.json(
-      { data: page.data.map(entryView), has_more: page.hasMore, next_cursor: page.nextCursor },
-      200,
-    );
+    return c.json(listBody(page, entryView), 200);
   });
 }

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { eventView, getEvent, pageEvents } from '../../services/events.js';
-import { actorOf } from '../request.js';
+import { actorOf, listBody } from '../request.js';
 import { errorResponses, idParam } from '../schemas/common.js';
 import { Event, EventFeedQuery, EventList } from '../schemas/events.js';
 import type { AppEnv, Deps } from '../types.js';
@@ -37,10 +37,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void 
       ...query,
       after: query.after ?? startingAfter,
     });
-    return c.json(
-      { data: page.data.map(eventView), has_more: page.hasMore, next_cursor: page.nextCursor },
-      200,
-    );
+    return c.json(listBody(page, eventView), 200);
   });
 
   app.openapi(read, async (c) => {

@@ -1,7 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { acceptTransfer, getTransfer, pageTransfers } from '../../services/transfers.js';
 import { transferView } from '../../services/views.js';
-import { actorOf, idempotentRequest, markReplay, requireIdempotencyKey } from '../request.js';
+import {
+  actorOf,
+  idempotentRequest,
+  listBody,
+  markReplay,
+  requireIdempotencyKey,
+} from '../request.js';
 import {
   conflictResponse,
   errorResponses,
@@ -114,9 +120,6 @@ export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): vo
       { limit: query.limit, startingAfter: query.starting_after },
       { accountId: query.account_id, status: query.status },
     );
-    return c.json(
-      { data: page.data.map(transferView), has_more: page.hasMore, next_cursor: page.nextCursor },
-      200,
-    );
+    return c.json(listBody(page, transferView), 200);
   });
 }

@@ -12,7 +12,7 @@ import {
   type WebhookServiceDeps,
 } from '../../services/webhook-endpoints.js';
 import { deliveryView, endpointView, endpointWithSecretView } from '../../webhooks/views.js';
-import { actorOf, idempotentRequest, markReplay } from '../request.js';
+import { actorOf, idempotentRequest, listBody, markReplay } from '../request.js';
 import { errorResponses, IdempotencyHeaders, idParam, PageQuery } from '../schemas/common.js';
 import {
   CreateEndpointBody,
@@ -168,10 +168,7 @@ export function registerWebhookEndpointRoutes(app: OpenAPIHono<AppEnv>, deps: De
       limit: query.limit,
       startingAfter: query.starting_after,
     });
-    return c.json(
-      { data: page.data.map(endpointView), has_more: page.hasMore, next_cursor: page.nextCursor },
-      200,
-    );
+    return c.json(listBody(page, endpointView), 200);
   });
 
   app.openapi(read, async (c) => {
@@ -218,10 +215,7 @@ export function registerWebhookEndpointRoutes(app: OpenAPIHono<AppEnv>, deps: De
       { limit: query.limit, startingAfter: query.starting_after },
       { status: query.status },
     );
-    return c.json(
-      { data: page.data.map(view), has_more: page.hasMore, next_cursor: page.nextCursor },
-      200,
-    );
+    return c.json(listBody(page, view), 200);
   });
 
   app.openapi(retry, async (c) => {
