@@ -22,18 +22,7 @@ export interface EventRow {
   createdAt: Date;
 }
 
-/**
- * The data is read as text and parsed here: the pool's camelCase transform
- * would otherwise rename the keys inside it, and event data is published
- * exactly as it was written (snake_case, like every API answer).
- */
-const EVENT_COLUMNS = 'id, tenant_id, seq, type, data::text as data_json, created_at';
-
-type StoredEventRow = Omit<EventRow, 'data'> & { dataJson: string };
-
-function toEventRow({ dataJson, ...row }: StoredEventRow): EventRow {
-  return { ...row, data: JSON.parse(dataJson) as Record<string, unknown> };
-}
+const EVENT_COLUMNS = 'id, tenant_id, seq, type, data, created_at';
 
 /**
  * Appends events of one tenant to the outbox, inside the caller's
@@ -51,7 +40,7 @@ export async function appendEvents(
   const ids = events.map(() => newId('evt'));
   const types = events.map((event) => event.type);
   const data = events.map((event) => JSON.stringify(event.data));
-  const rows = await db<StoredEventRow[]>`
+  const rows = await db<EventRow[]>`
     with fresh as (
       select n.id, n.type, n.data::jsonb as data, n.ordinal
       from unnest(${ids}::text[], ${types}::text[], ${data}::text[])
@@ -66,7 +55,7 @@ export async function appendEvents(
     insert into events (id, tenant_id, type, data)
     select id, ${tenantId}, type, data from fresh order by ordinal
     returning ${db.unsafe(EVENT_COLUMNS)}`;
-  return rows.map(toEventRow);
+  return rows;
 }
 
 /**
@@ -105,16 +94,16 @@ export async function findEvent(
   tenantId: string,
   id: string,
 ): Promise<EventRow | undefined> {
-  const [row] = await db<StoredEventRow[]>`
+  const [row] = await db<EventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)} from events where id = ${id} and tenant_id = ${tenantId}`;
-  return row && toEventRow(row);
+  return row;
 }
 
 /** An event by id, whoever's it is: for the delivery worker. */
 export async function findEventById(db: Db, id: string): Promise<EventRow | undefined> {
-  const [row] = await db<StoredEventRow[]>`
+  const [row] = await db<EventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)} from events where id = ${id}`;
-  return row && toEventRow(row);
+  return row;
 }
 
 /**
@@ -130,10 +119,9 @@ export async function listEventsAfter(
   filter: { type?: EventType | undefined },
 ): Promise<EventRow[]> {
   const type = filter.type ? db`and type = ${filter.type}` : db``;
-  const rows = await db<StoredEventRow[]>`
+  return db<EventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)} from events
     where tenant_id = ${tenantId} and seq > ${afterSeq.toString()} ${type}
     order by seq
     limit ${limit + 1}`;
-  return rows.map(toEventRow);
 }

@@ -102,7 +102,7 @@ export async function writeSettlement(
 ): Promise<TransferRow[]> {
   if (outcomes.length === 0) return [];
   const column = <T, V>(rows: T[], pick: (row: T) => V) => rows.map(pick);
-  const updated = await tx<(StoredTransferRow & { balancesUpdated: bigint })[]>`
+  const updated = await tx<(TransferRow & { balancesUpdated: bigint })[]>`
     with new_entries as (
       insert into entries (id, tenant_id, account_id, transfer_id, amount, balance_after)
       select * from unnest(
@@ -133,7 +133,7 @@ export async function writeSettlement(
       ${column(outcomes, (o) => o.failureCode)}::text[]) as v (id, status, failure_code)
     where t.id = v.id and t.status = 'pending'
     returning t.id, t.tenant_id, t.source_account_id, t.destination_account_id, t.partition,
-      t.amount, t.currency, t.description, t.metadata::text as metadata_json, t.status,
+      t.amount, t.currency, t.description, t.metadata, t.status,
       t.failure_code, t.attempt, t.previous_attempt_id, t.created_at, t.posted_at, t.failed_at,
       (select count(*) from new_balances) as balances_updated`;
   if (updated.length !== outcomes.length) {
@@ -143,25 +143,12 @@ export async function writeSettlement(
   if (balancesUpdated !== balances.length) {
     throw new Error(`updated ${balancesUpdated} of ${balances.length} locked accounts`);
   }
-  const byId = new Map(
-    updated.map(({ balancesUpdated: _, ...row }) => [row.id, toTransferRow(row)]),
-  );
+  const byId = new Map(updated.map(({ balancesUpdated: _, ...row }) => [row.id, row]));
   return outcomes.map((outcome) => {
     const row = byId.get(outcome.transferId);
     if (!row) throw new Error(`transfer ${outcome.transferId} was not settled`);
     return row;
   });
-}
-
-/**
- * Metadata is read as text and parsed here: the pool's camelCase transform
- * would otherwise rename the keys inside it, and the settled event must carry
- * the metadata exactly as the client sent it.
- */
-type StoredTransferRow = Omit<TransferRow, 'metadata'> & { metadataJson: string };
-
-function toTransferRow({ metadataJson, ...row }: StoredTransferRow): TransferRow {
-  return { ...row, metadata: JSON.parse(metadataJson) as Record<string, unknown> };
 }
 
 /** The status and partition of one transfer: the processor's cheap first look. */
