@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { publishSettled } from '../../src/redis/settled.js';
 import { nextRetryDelayMs } from '../../src/webhooks/schedule.js';
-import { newTenant, type TestApp } from '../support/app.js';
+import { newTenant } from '../support/app.js';
 import {
   appendTestEvents,
   createEndpoint,
-  type RunningWebhooks,
-  startIsolatedApp,
   startReceiver,
-  startWebhooks,
+  useWebhooksEnvironment,
   waitFor,
 } from './support.js';
 
@@ -31,30 +29,20 @@ describe('the retry schedule', () => {
 });
 
 describe('the dispatcher', () => {
-  let app: TestApp;
-  let webhooks: RunningWebhooks;
-
-  beforeAll(async () => {
-    // Polling so rarely that only the settled signal can explain a prompt delivery.
-    app = await startIsolatedApp({ WEBHOOK_POLL_INTERVAL_MS: '60000' });
-    webhooks = await startWebhooks(app.config);
-  });
-  afterAll(async () => {
-    await webhooks.stop();
-    await app.close();
-  });
+  // Polling so rarely that only the settled signal can explain a prompt delivery.
+  const env = useWebhooksEnvironment({ WEBHOOK_POLL_INTERVAL_MS: '60000' });
 
   it("wakes on the transfer worker's settled signal", async () => {
     const receiver = await startReceiver();
-    const tenant = await newTenant(app.sql);
-    await createEndpoint(app, tenant.key, receiver.url);
+    const tenant = await newTenant(env.app.sql);
+    await createEndpoint(env.app, tenant.key, receiver.url);
     // Let the first poll, made at start-up, pass.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const [event] = await appendTestEvents(app.sql, tenant.tenantId, 1);
+    const [event] = await appendTestEvents(env.app.sql, tenant.tenantId, 1);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(receiver.requests).toHaveLength(0);
 
-    await publishSettled(app.deps.redis, app.config.REDIS_PREFIX, ['tr_any']);
+    await publishSettled(env.app.deps.redis, env.app.config.REDIS_PREFIX, ['tr_any']);
     const request = await waitFor(() => receiver.requests[0], 3_000, 'a woken dispatch');
     expect(request.headers['webhook-id']).toBe(event?.id);
     await receiver.close();
@@ -62,12 +50,12 @@ describe('the dispatcher', () => {
 
   it('does not send an endpoint the events that came before it', async () => {
     const receiver = await startReceiver();
-    const tenant = await newTenant(app.sql);
-    await appendTestEvents(app.sql, tenant.tenantId, 2);
-    await createEndpoint(app, tenant.key, receiver.url);
-    const [later] = await appendTestEvents(app.sql, tenant.tenantId, 1);
+    const tenant = await newTenant(env.app.sql);
+    await appendTestEvents(env.app.sql, tenant.tenantId, 2);
+    await createEndpoint(env.app, tenant.key, receiver.url);
+    const [later] = await appendTestEvents(env.app.sql, tenant.tenantId, 1);
 
-    webhooks.runtime.dispatcher.wake();
+    env.webhooks.runtime.dispatcher.wake();
     await waitFor(() => receiver.requests[0], 3_000, 'the later event');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receiver.requests.map((r) => r.headers['webhook-id'])).toEqual([later?.id]);

@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, newTenant, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { call, newTenant } from '../support/app.js';
 import {
   appendTestEvents,
   createEndpoint,
   listDeliveries,
-  type RunningWebhooks,
-  startIsolatedApp,
   startReceiver,
-  startWebhooks,
+  useWebhooksEnvironment,
   waitFor,
 } from './support.js';
 
@@ -24,23 +22,13 @@ interface EndpointBody {
 }
 
 describe('webhook endpoints API', () => {
-  let app: TestApp;
-  let webhooks: RunningWebhooks;
-
-  beforeAll(async () => {
-    app = await startIsolatedApp();
-    webhooks = await startWebhooks(app.config);
-  });
-  afterAll(async () => {
-    await webhooks.stop();
-    await app.close();
-  });
+  const env = useWebhooksEnvironment();
 
   it('shows the secret only when it is issued, never on a replay or a read', async () => {
-    const tenant = await newTenant(app.sql);
+    const tenant = await newTenant(env.app.sql);
     const body = { url: 'http://127.0.0.1:9/hook', event_types: ['transfer.posted'] };
     const headers = { 'idempotency-key': 'create-endpoint-1' };
-    const created = await call<EndpointBody>(app, 'POST', '/v1/webhook-endpoints', {
+    const created = await call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', {
       key: tenant.key,
       body,
       headers,
@@ -55,7 +43,7 @@ describe('webhook endpoints API', () => {
     });
     expect(created.body.secret).toMatch(/^whsec_/);
 
-    const replay = await call<EndpointBody>(app, 'POST', '/v1/webhook-endpoints', {
+    const replay = await call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', {
       key: tenant.key,
       body,
       headers,
@@ -65,43 +53,48 @@ describe('webhook endpoints API', () => {
     expect(replay.body.id).toBe(created.body.id);
     expect(replay.body.secret).toBeUndefined();
 
-    const reused = await call(app, 'POST', '/v1/webhook-endpoints', {
+    const reused = await call(env.app, 'POST', '/v1/webhook-endpoints', {
       key: tenant.key,
       body: { ...body, description: 'other' },
       headers,
     });
     expect(reused.status).toBe(422);
 
-    const read = await call<EndpointBody>(app, 'GET', `/v1/webhook-endpoints/${created.body.id}`, {
-      key: tenant.key,
-    });
+    const read = await call<EndpointBody>(
+      env.app,
+      'GET',
+      `/v1/webhook-endpoints/${created.body.id}`,
+      {
+        key: tenant.key,
+      },
+    );
     expect(read.body.secret).toBeUndefined();
-    const list = await call<{ data: EndpointBody[] }>(app, 'GET', '/v1/webhook-endpoints', {
+    const list = await call<{ data: EndpointBody[] }>(env.app, 'GET', '/v1/webhook-endpoints', {
       key: tenant.key,
     });
     expect(list.body.data.map((e) => [e.id, e.secret])).toEqual([[created.body.id, undefined]]);
 
     const path = `/v1/webhook-endpoints/${created.body.id}/rotate-secret`;
     const rotateHeaders = { 'idempotency-key': 'rotate-1' };
-    const rotated = await call<EndpointBody>(app, 'POST', path, {
+    const rotated = await call<EndpointBody>(env.app, 'POST', path, {
       key: tenant.key,
       headers: rotateHeaders,
     });
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(created.body.secret);
-    const again = await call<EndpointBody>(app, 'POST', path, {
+    const again = await call<EndpointBody>(env.app, 'POST', path, {
       key: tenant.key,
       headers: rotateHeaders,
     });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body.secret).toBeUndefined();
-    const [stored] = await app.sql<{ secret: string }[]>`
+    const [stored] = await env.app.sql<{ secret: string }[]>`
       select secret from webhook_endpoints where id = ${created.body.id}`;
     expect(stored?.secret).toBe(rotated.body.secret);
   });
 
   it('validates event types and URLs', async () => {
-    const tenant = await newTenant(app.sql);
+    const tenant = await newTenant(env.app.sql);
     const bad = [
       { url: 'http://127.0.0.1:9/', event_types: [] },
       { url: 'http://127.0.0.1:9/', event_types: ['transfer.lost'] },
@@ -109,14 +102,17 @@ describe('webhook endpoints API', () => {
       { url: 'http://127.0.0.1:9/', event_types: ['*'], secret: 'whsec_mine' },
     ];
     for (const body of bad) {
-      const answer = await call(app, 'POST', '/v1/webhook-endpoints', { key: tenant.key, body });
+      const answer = await call(env.app, 'POST', '/v1/webhook-endpoints', {
+        key: tenant.key,
+        body,
+      });
       expect([body, answer.status]).toEqual([body, 422]);
     }
-    const star = await createEndpoint(app, tenant.key, 'http://127.0.0.1:9/', [
+    const star = await createEndpoint(env.app, tenant.key, 'http://127.0.0.1:9/', [
       'transfer.posted',
       '*',
     ]);
-    const read = await call<EndpointBody>(app, 'GET', `/v1/webhook-endpoints/${star.id}`, {
+    const read = await call<EndpointBody>(env.app, 'GET', `/v1/webhook-endpoints/${star.id}`, {
       key: tenant.key,
     });
     expect(read.body.event_types).toEqual(['*']);
@@ -124,12 +120,12 @@ describe('webhook endpoints API', () => {
 
   it('sends only subscribed types to enabled endpoints, and nothing after delete', async () => {
     const receiver = await startReceiver();
-    const tenant = await newTenant(app.sql);
-    const posted = await createEndpoint(app, tenant.key, `${receiver.url}?e=posted`, [
+    const tenant = await newTenant(env.app.sql);
+    const posted = await createEndpoint(env.app, tenant.key, `${receiver.url}?e=posted`, [
       'transfer.posted',
     ]);
-    const off = await createEndpoint(app, tenant.key, `${receiver.url}?e=off`);
-    const patched = await call<EndpointBody>(app, 'PATCH', `/v1/webhook-endpoints/${off.id}`, {
+    const off = await createEndpoint(env.app, tenant.key, `${receiver.url}?e=off`);
+    const patched = await call<EndpointBody>(env.app, 'PATCH', `/v1/webhook-endpoints/${off.id}`, {
       key: tenant.key,
       body: { enabled: false, description: 'paused' },
     });
@@ -139,30 +135,42 @@ describe('webhook endpoints API', () => {
       description: 'paused',
     });
 
-    const [postedEvent] = await appendTestEvents(app.sql, tenant.tenantId, 1, 'transfer.posted');
-    await appendTestEvents(app.sql, tenant.tenantId, 1, 'transfer.failed');
+    const [postedEvent] = await appendTestEvents(
+      env.app.sql,
+      tenant.tenantId,
+      1,
+      'transfer.posted',
+    );
+    await appendTestEvents(env.app.sql, tenant.tenantId, 1, 'transfer.failed');
     await waitFor(() => receiver.requests.length >= 1);
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(receiver.requests.map((r) => r.headers['webhook-id'])).toEqual([postedEvent?.id]);
-    expect(await listDeliveries(app, tenant.key, off.id)).toEqual([]);
+    expect(await listDeliveries(env.app, tenant.key, off.id)).toEqual([]);
 
-    const deleted = await call<EndpointBody>(app, 'DELETE', `/v1/webhook-endpoints/${posted.id}`, {
+    const deleted = await call<EndpointBody>(
+      env.app,
+      'DELETE',
+      `/v1/webhook-endpoints/${posted.id}`,
+      {
+        key: tenant.key,
+      },
+    );
+    expect(deleted.body).toMatchObject({ deleted: true, enabled: false });
+    const gone = await call(env.app, 'GET', `/v1/webhook-endpoints/${posted.id}`, {
       key: tenant.key,
     });
-    expect(deleted.body).toMatchObject({ deleted: true, enabled: false });
-    const gone = await call(app, 'GET', `/v1/webhook-endpoints/${posted.id}`, { key: tenant.key });
     expect(gone.status).toBe(404);
-    const [row] = await app.sql`select id from webhook_endpoints where id = ${posted.id}`;
+    const [row] = await env.app.sql`select id from webhook_endpoints where id = ${posted.id}`;
     expect(row).toBeDefined();
 
-    await appendTestEvents(app.sql, tenant.tenantId, 1, 'transfer.posted');
+    await appendTestEvents(env.app.sql, tenant.tenantId, 1, 'transfer.posted');
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(receiver.requests).toHaveLength(1);
     await receiver.close();
   });
 
   it('publishes every webhook route in the OpenAPI document', async () => {
-    const answer = await app.request('/openapi.json');
+    const answer = await env.app.request('/openapi.json');
     const doc = (await answer.json()) as { paths: Record<string, Record<string, unknown>> };
     const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),

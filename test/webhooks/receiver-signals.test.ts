@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseRetryAfter } from '../../src/webhooks/schedule.js';
 import { call, newTenant, type TestApp } from '../support/app.js';
 import {
@@ -7,10 +7,8 @@ import {
   createEndpoint,
   type EndpointAnswer,
   listDeliveries,
-  type RunningWebhooks,
-  startIsolatedApp,
   startReceiver,
-  startWebhooks,
+  useWebhooksEnvironment,
   waitFor,
 } from './support.js';
 
@@ -31,41 +29,36 @@ async function disabledEvents(app: TestApp, key: string): Promise<EventAnswer[]>
 }
 
 describe('what receivers tell the sender', () => {
-  let app: TestApp;
-  let webhooks: RunningWebhooks;
-
-  beforeAll(async () => {
-    app = await startIsolatedApp();
-    webhooks = await startWebhooks(app.config);
-  });
-  afterAll(async () => {
-    await webhooks.stop();
-    await app.close();
-  });
+  const env = useWebhooksEnvironment();
 
   it('disables an endpoint that answers 410 and records endpoint.disabled', async () => {
     const receiver = await startReceiver(() => ({ status: 410 }));
-    const tenant = await newTenant(app.sql);
-    const endpoint = await createEndpoint(app, tenant.key, receiver.url);
-    await appendTestEvents(app.sql, tenant.tenantId, 1);
+    const tenant = await newTenant(env.app.sql);
+    const endpoint = await createEndpoint(env.app, tenant.key, receiver.url);
+    await appendTestEvents(env.app.sql, tenant.tenantId, 1);
 
     const [delivery] = await waitFor(async () => {
-      const found = await listDeliveries(app, tenant.key, endpoint.id);
+      const found = await listDeliveries(env.app, tenant.key, endpoint.id);
       return found[0]?.status === 'failed' ? found : undefined;
     });
     expect(delivery?.failure_reason).toBe('endpoint_gone');
     expect(delivery?.attempts.map((a) => a.status_code)).toEqual([410]);
 
-    const read = await call<EndpointAnswer>(app, 'GET', `/v1/webhook-endpoints/${endpoint.id}`, {
-      key: tenant.key,
-    });
+    const read = await call<EndpointAnswer>(
+      env.app,
+      'GET',
+      `/v1/webhook-endpoints/${endpoint.id}`,
+      {
+        key: tenant.key,
+      },
+    );
     expect(read.body).toMatchObject({ enabled: false, disabled_reason: 'gone' });
-    const [event] = await disabledEvents(app, tenant.key);
+    const [event] = await disabledEvents(env.app, tenant.key);
     expect(event?.data).toMatchObject({ id: endpoint.id, enabled: false, disabled_reason: 'gone' });
     expect(event?.data.secret).toBeUndefined();
 
     // A disabled endpoint receives nothing more.
-    await appendTestEvents(app.sql, tenant.tenantId, 2);
+    await appendTestEvents(env.app.sql, tenant.tenantId, 2);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(receiver.requests).toHaveLength(1);
     await receiver.close();
@@ -77,12 +70,13 @@ describe('what receivers tell the sender', () => {
       if (n === 2) return { status: 429, headers: { 'retry-after': '2' } };
       return { status: 200 };
     });
-    const tenant = await newTenant(app.sql);
-    const endpoint = await createEndpoint(app, tenant.key, receiver.url);
-    await appendTestEvents(app.sql, tenant.tenantId, 1);
+    const tenant = await newTenant(env.app.sql);
+    const endpoint = await createEndpoint(env.app, tenant.key, receiver.url);
+    await appendTestEvents(env.app.sql, tenant.tenantId, 1);
 
     await waitFor(
-      async () => (await listDeliveries(app, tenant.key, endpoint.id))[0]?.status === 'succeeded',
+      async () =>
+        (await listDeliveries(env.app, tenant.key, endpoint.id))[0]?.status === 'succeeded',
       10_000,
       'success',
     );
@@ -103,27 +97,17 @@ describe('what receivers tell the sender', () => {
 });
 
 describe('an endpoint that keeps failing', () => {
-  let app: TestApp;
-  let webhooks: RunningWebhooks;
-
-  beforeAll(async () => {
-    app = await startIsolatedApp({ WEBHOOK_DISABLE_AFTER_MS: '500' });
-    webhooks = await startWebhooks(app.config);
-  });
-  afterAll(async () => {
-    await webhooks.stop();
-    await app.close();
-  });
+  const env = useWebhooksEnvironment({ WEBHOOK_DISABLE_AFTER_MS: '500' });
 
   it('disables an endpoint whose deliveries all failed for WEBHOOK_DISABLE_AFTER_MS', async () => {
     const port = await closedPort();
-    const tenant = await newTenant(app.sql);
-    const endpoint = await createEndpoint(app, tenant.key, `http://127.0.0.1:${port}/hook`);
-    await appendTestEvents(app.sql, tenant.tenantId, 1);
+    const tenant = await newTenant(env.app.sql);
+    const endpoint = await createEndpoint(env.app, tenant.key, `http://127.0.0.1:${port}/hook`);
+    await appendTestEvents(env.app.sql, tenant.tenantId, 1);
 
-    const [event] = await waitFor(() => disabledEvents(app, tenant.key).then((e) => e[0] && e));
+    const [event] = await waitFor(() => disabledEvents(env.app, tenant.key).then((e) => e[0] && e));
     expect(event?.data).toMatchObject({ id: endpoint.id, disabled_reason: 'failing' });
-    const [delivery] = await listDeliveries(app, tenant.key, endpoint.id);
+    const [delivery] = await listDeliveries(env.app, tenant.key, endpoint.id);
     expect(delivery?.status).toBe('failed');
     expect(delivery?.failure_reason).toBe('endpoint_disabled');
     // Attempts 0, 200 and 400 ms apart: the third is the first past 500 ms of failing.
@@ -131,7 +115,7 @@ describe('an endpoint that keeps failing', () => {
 
     // Enabling it again starts afresh.
     const enabled = await call<EndpointAnswer>(
-      app,
+      env.app,
       'PATCH',
       `/v1/webhook-endpoints/${endpoint.id}`,
       { key: tenant.key, body: { enabled: true } },

@@ -1,42 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, newTenant, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { call, newTenant } from '../support/app.js';
 import {
   appendTestEvents,
   closedPort,
   createEndpoint,
   listDeliveries,
-  type RunningWebhooks,
-  startIsolatedApp,
   startReceiver,
-  startWebhooks,
+  useWebhooksEnvironment,
   waitFor,
 } from './support.js';
 
 // testConfig compresses the schedule to 0, 200, 400 and 800 ms: four attempts.
 describe('webhook retries', () => {
-  let app: TestApp;
-  let webhooks: RunningWebhooks;
-
-  beforeAll(async () => {
-    app = await startIsolatedApp();
-    webhooks = await startWebhooks(app.config);
-  });
-  afterAll(async () => {
-    await webhooks.stop();
-    await app.close();
-  });
+  const env = useWebhooksEnvironment();
 
   it('records four attempts, with growing gaps, when the receiver fails three times', async () => {
     const receiver = await startReceiver((_request, n) =>
       n <= 3 ? { status: 500, body: `failure ${n}` } : { status: 204 },
     );
-    const tenant = await newTenant(app.sql);
-    const endpoint = await createEndpoint(app, tenant.key, receiver.url);
-    const [event] = await appendTestEvents(app.sql, tenant.tenantId, 1);
+    const tenant = await newTenant(env.app.sql);
+    const endpoint = await createEndpoint(env.app, tenant.key, receiver.url);
+    const [event] = await appendTestEvents(env.app.sql, tenant.tenantId, 1);
 
     const delivery = await waitFor(
       async () => {
-        const [found] = await listDeliveries(app, tenant.key, endpoint.id);
+        const [found] = await listDeliveries(env.app, tenant.key, endpoint.id);
         return found?.status === 'succeeded' ? found : undefined;
       },
       10_000,
@@ -67,13 +55,13 @@ describe('webhook retries', () => {
 
   it('fails a delivery to a receiver that stays down, keeps it, resends it by hand', async () => {
     const port = await closedPort();
-    const tenant = await newTenant(app.sql);
-    const endpoint = await createEndpoint(app, tenant.key, `http://127.0.0.1:${port}/hook`);
-    const [event] = await appendTestEvents(app.sql, tenant.tenantId, 1);
+    const tenant = await newTenant(env.app.sql);
+    const endpoint = await createEndpoint(env.app, tenant.key, `http://127.0.0.1:${port}/hook`);
+    const [event] = await appendTestEvents(env.app.sql, tenant.tenantId, 1);
 
     const failed = await waitFor(
       async () => {
-        const [found] = await listDeliveries(app, tenant.key, endpoint.id);
+        const [found] = await listDeliveries(env.app, tenant.key, endpoint.id);
         return found?.status === 'failed' ? found : undefined;
       },
       10_000,
@@ -89,12 +77,12 @@ describe('webhook retries', () => {
 
     // Still failed and listed a while later: nothing retries it on its own.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const kept = await listDeliveries(app, tenant.key, endpoint.id);
+    const kept = await listDeliveries(env.app, tenant.key, endpoint.id);
     expect(kept.map((d) => [d.id, d.status, d.attempt_count])).toEqual([[failed.id, 'failed', 4]]);
 
     const receiver = await startReceiver(() => ({ status: 200 }), port);
     const retried = await call<{ status: string }>(
-      app,
+      env.app,
       'POST',
       `/v1/webhook-endpoints/${endpoint.id}/deliveries/${failed.id}/retry`,
       { key: tenant.key },
@@ -104,7 +92,7 @@ describe('webhook retries', () => {
 
     const succeeded = await waitFor(
       async () => {
-        const [found] = await listDeliveries(app, tenant.key, endpoint.id);
+        const [found] = await listDeliveries(env.app, tenant.key, endpoint.id);
         return found?.status === 'succeeded' ? found : undefined;
       },
       10_000,

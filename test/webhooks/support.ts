@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { appendEvents, type EventRow, type EventType } from '../../src/data/events.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
@@ -213,4 +214,40 @@ export async function listDeliveries(
   );
   if (answer.status !== 200) throw new Error(`deliveries: ${JSON.stringify(answer.body)}`);
   return answer.body.data;
+}
+
+export interface WebhooksEnvironment {
+  readonly app: TestApp;
+  readonly webhooks: RunningWebhooks;
+}
+
+/**
+ * An isolated app and a webhooks runtime for the enclosing describe block:
+ * started before its tests, stopped after them.
+ */
+export function useWebhooksEnvironment(
+  overrides: Record<string, string> = {},
+): WebhooksEnvironment {
+  let app: TestApp | undefined;
+  let webhooks: RunningWebhooks | undefined;
+  beforeAll(async () => {
+    app = await startIsolatedApp(overrides);
+    webhooks = await startWebhooks(app.config);
+  });
+  afterAll(async () => {
+    await webhooks?.stop();
+    await app?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the webhooks environment starts in beforeAll');
+    return value;
+  };
+  return {
+    get app() {
+      return started(app);
+    },
+    get webhooks() {
+      return started(webhooks);
+    },
+  };
 }

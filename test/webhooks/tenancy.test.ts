@@ -1,37 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, newTenant, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { call, newTenant } from '../support/app.js';
 import {
   appendTestEvents,
   createEndpoint,
   listDeliveries,
-  type RunningWebhooks,
-  startIsolatedApp,
   startReceiver,
-  startWebhooks,
+  useWebhooksEnvironment,
   waitFor,
 } from './support.js';
 
 describe('tenant isolation of webhooks and events', () => {
-  let app: TestApp;
-  let webhooks: RunningWebhooks;
-
-  beforeAll(async () => {
-    app = await startIsolatedApp();
-    webhooks = await startWebhooks(app.config);
-  });
-  afterAll(async () => {
-    await webhooks.stop();
-    await app.close();
-  });
+  const env = useWebhooksEnvironment();
 
   it('answers 404 to another tenant for an endpoint, its deliveries and events', async () => {
     const receiver = await startReceiver();
-    const owner = await newTenant(app.sql, 'owner');
-    const other = await newTenant(app.sql, 'other');
-    const endpoint = await createEndpoint(app, owner.key, receiver.url);
-    const [event] = await appendTestEvents(app.sql, owner.tenantId, 1);
+    const owner = await newTenant(env.app.sql, 'owner');
+    const other = await newTenant(env.app.sql, 'other');
+    const endpoint = await createEndpoint(env.app, owner.key, receiver.url);
+    const [event] = await appendTestEvents(env.app.sql, owner.tenantId, 1);
     const [delivery] = await waitFor(async () => {
-      const found = await listDeliveries(app, owner.key, endpoint.id);
+      const found = await listDeliveries(env.app, owner.key, endpoint.id);
       return found[0]?.status === 'succeeded' ? found : undefined;
     });
     const base = `/v1/webhook-endpoints/${endpoint.id}`;
@@ -47,7 +35,7 @@ describe('tenant isolation of webhooks and events', () => {
       ['GET', `/v1/events/${event?.id}`],
     ];
     for (const [method, path, body] of attempts) {
-      const answer = await call<{ code: string }>(app, method, path, { key: other.key, body });
+      const answer = await call<{ code: string }>(env.app, method, path, { key: other.key, body });
       expect([method, path, answer.status, answer.body.code]).toEqual([
         method,
         path,
@@ -57,16 +45,16 @@ describe('tenant isolation of webhooks and events', () => {
     }
 
     const lists = await Promise.all([
-      call<{ data: unknown[] }>(app, 'GET', '/v1/webhook-endpoints', { key: other.key }),
-      call<{ data: unknown[] }>(app, 'GET', '/v1/events', { key: other.key }),
+      call<{ data: unknown[] }>(env.app, 'GET', '/v1/webhook-endpoints', { key: other.key }),
+      call<{ data: unknown[] }>(env.app, 'GET', '/v1/events', { key: other.key }),
     ]);
     expect(lists.map((answer) => answer.body.data)).toEqual([[], []]);
-    const cursor = await call(app, 'GET', `/v1/events?after=${event?.id}`, { key: other.key });
+    const cursor = await call(env.app, 'GET', `/v1/events?after=${event?.id}`, { key: other.key });
     expect(cursor.status).toBe(422);
 
     // Nothing changed for the owner, and nothing was sent again.
     const mine = await call<{ enabled: boolean; url: string; previous_secret_expires_at: null }>(
-      app,
+      env.app,
       'GET',
       base,
       { key: owner.key },
@@ -79,7 +67,7 @@ describe('tenant isolation of webhooks and events', () => {
     expect(receiver.requests).toHaveLength(1);
 
     // The other tenant's own events never reach the owner's endpoint.
-    await appendTestEvents(app.sql, other.tenantId, 2);
+    await appendTestEvents(env.app.sql, other.tenantId, 2);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(receiver.requests).toHaveLength(1);
     await receiver.close();
