@@ -1,5 +1,5 @@
 import type { Db, TransactionSql } from '../db/sql.js';
-import type { FailureCode, TransferRow } from '../services/views.js';
+import type { FailureCode, TransferRow } from './rows.js';
 
 /**
  * First key of the two-int advisory locks that give a partition to one apply

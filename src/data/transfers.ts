@@ -1,6 +1,6 @@
 import type { Db } from '../db/sql.js';
-import type { TransferRow } from '../services/views.js';
 import type { PageRequest } from './pagination.js';
+import type { TransferRow } from './rows.js';
 
 export type { TransferRow };
 
