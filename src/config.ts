@@ -36,8 +36,18 @@ export const configSchema = z.object({
     .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('fc'),
 
+  /** The most new transfers one web process accepts in one statement. */
+  ACCEPT_BATCH_SIZE: int(1, 1000).default(100),
+  /** Acceptance statements one web process runs at once; each holds a pooled connection. */
+  ACCEPT_STATEMENTS: int(1, 100).default(3),
+
   PARTITIONS: int(1, 1024).default(16),
   APPLY_BATCH_SIZE: int(1, 1000).default(100),
+  /**
+   * Apply transactions one worker process runs at once. The partitions whose
+   * jobs wait meanwhile are applied together in the next one.
+   */
+  APPLY_TRANSACTIONS: int(1, 100).default(1),
   JOB_ATTEMPTS: int(1, 1000).default(25),
   JOB_BACKOFF_MS: int(1, 600_000).default(500),
   /**

@@ -9,6 +9,8 @@ export interface MachineInfo {
   memoryGiB: number;
   node: string;
   postgres: string;
+  /** PostgreSQL settings that change the figures: commits, and whether tables get analyzed. */
+  postgresSettings: { autovacuum: string; synchronousCommit: string; sharedBuffers: string };
   redis: string;
   /** 1, 5 and 15 minute load averages when the run began: other work on the host shows here. */
   loadAtStart: number[];
@@ -16,8 +18,11 @@ export interface MachineInfo {
 
 export async function describeMachine(sql: Sql, redis: Redis): Promise<MachineInfo> {
   const [row] = await sql<
-    { version: string }[]
-  >`select current_setting('server_version') as version`;
+    { version: string; autovacuum: string; synchronousCommit: string; sharedBuffers: string }[]
+  >`select current_setting('server_version') as version,
+      current_setting('autovacuum') as autovacuum,
+      current_setting('synchronous_commit') as synchronous_commit,
+      current_setting('shared_buffers') as shared_buffers`;
   const info = await redis.info('server');
   return {
     cores: availableParallelism(),
@@ -25,6 +30,11 @@ export async function describeMachine(sql: Sql, redis: Redis): Promise<MachineIn
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     node: process.version,
     postgres: row?.version ?? 'unknown',
+    postgresSettings: {
+      autovacuum: row?.autovacuum ?? 'unknown',
+      synchronousCommit: row?.synchronousCommit ?? 'unknown',
+      sharedBuffers: row?.sharedBuffers ?? 'unknown',
+    },
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
     loadAtStart: loadAverage(),
   };
@@ -33,7 +43,10 @@ export async function describeMachine(sql: Sql, redis: Redis): Promise<MachineIn
 export function machineLine(machine: MachineInfo): string {
   return (
     `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB; ` +
-    `Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}; ` +
+    `Node ${machine.node}, PostgreSQL ${machine.postgres} (autovacuum ` +
+    `${machine.postgresSettings.autovacuum}, synchronous_commit ` +
+    `${machine.postgresSettings.synchronousCommit}, shared_buffers ` +
+    `${machine.postgresSettings.sharedBuffers}), Redis ${machine.redis}; ` +
     `load average at start ${machine.loadAtStart.join(' ')}`
   );
 }

@@ -16,6 +16,7 @@ import { Monitors } from './monitors.js';
 import { fileStamp } from './output.js';
 import { resetStatements, statementsStatus, topStatements } from './pg-statements.js';
 import { FULL_PLAN, QUICK_PLAN } from './plan.js';
+import { nodeFlagsLine, readProcfileNodeFlags } from './procfile.js';
 import { progress } from './progress.js';
 import { exitCodeOf, publish } from './publish.js';
 import { reconcileLedger } from './reconcile.js';
@@ -56,9 +57,11 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
   const sql = createSql(config, { max: 4, application: 'fintech-core-bench' });
   const redis = createRedis(config, { name: 'fintech-core-bench' });
   const timeline = new Timeline();
+  const procfileFlags = await readProcfileNodeFlags(join(REPO_ROOT, 'Procfile'));
   const stack = new Stack({
     config,
     runtime: options.runtime,
+    procfileFlags,
     nodeFlags: options.nodeFlags,
     ...paths,
   });
@@ -67,6 +70,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
   try {
     const machine = await describeMachine(sql, redis);
     progress(machineLine(machine));
+    progress(nodeFlagsLine(procfileFlags, options.nodeFlags));
     const statements = await statementsStatus(sql);
     progress(statements.note);
 

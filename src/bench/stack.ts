@@ -12,7 +12,9 @@ export interface StackOptions {
   runtime: Runtime;
   /** Folder for .cpuprofile files; no profiling when undefined. */
   profileDir: string | undefined;
-  /** Extra Node flags for every process. */
+  /** Node flags of each role as the Procfile gives them (see `procfileNodeFlags`). */
+  procfileFlags: Record<Role, string[]>;
+  /** Extra Node flags for every process, after the Procfile's, so they win. */
   nodeFlags: string[];
   logDir: string;
 }
@@ -96,7 +98,13 @@ export class Stack {
     return this.children.start({
       name,
       role,
-      args: [...this.options.nodeFlags, ...profile, ...loader, script],
+      args: [
+        ...this.options.procfileFlags[role],
+        ...this.options.nodeFlags,
+        ...profile,
+        ...loader,
+        script,
+      ],
       env: configEnv(this.options.config, env),
     });
   }

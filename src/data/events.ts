@@ -60,13 +60,17 @@ export async function appendEvents(
 
 /**
  * Numbers up to `limit` queued events, oldest first, each tenant's from its
- * counter, in one statement. The caller holds the sequencer lock until it
- * commits, so numbers become visible in the order they were handed out and
- * a reader following the `after` cursor never skips one. Returns how many
- * events it numbered.
+ * counter. The caller holds the sequencer lock until it commits, so numbers
+ * become visible in the order they were handed out and a reader following
+ * the `after` cursor never skips one. Returns how many events it numbered.
+ *
+ * Two statements: the first takes the events off the queue and draws their
+ * numbers; the second writes them by primary key. In one statement the
+ * planner, which cannot tell how many events a pass takes, may join the
+ * whole events table instead of looking each event up.
  */
 export async function assignEventSequences(db: Db, limit: number): Promise<number> {
-  const rows = await db`
+  const numbered = await db<{ eventId: string; seq: bigint }[]>`
     with picked as (
       delete from event_sequencing
       where position in (select position from event_sequencing order by position limit ${limit})
@@ -81,10 +85,21 @@ export async function assignEventSequences(db: Db, limit: number): Promise<numbe
       where t.id = c.tenant_id
       returning t.id, t.event_seq - c.count as base
     )
-    update events e set seq = counters.base + numbered.n
-    from numbered join counters on counters.id = numbered.tenant_id
-    where e.id = numbered.event_id
-    returning e.id`;
+    select numbered.event_id, counters.base + numbered.n as seq
+    from numbered join counters on counters.id = numbered.tenant_id`;
+  if (numbered.length === 0) return 0;
+  // An unnamed statement, planned for the arrays it is given: a plan cached
+  // while the table was small would scan it whole long after it has grown.
+  const rows = await db.unsafe(
+    `update events e set seq = v.seq
+    from unnest($1::text[], $2::int8[]) as v (id, seq)
+    where e.id = v.id
+    returning e.id`,
+    [numbered.map((row) => row.eventId), numbered.map((row) => row.seq.toString())],
+  );
+  if (rows.length !== numbered.length) {
+    throw new Error(`numbered ${rows.length} of ${numbered.length} queued events`);
+  }
   return rows.length;
 }
 

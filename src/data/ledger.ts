@@ -52,24 +52,40 @@ export interface TransferOutcome {
   failureCode: FailureCode | null;
 }
 
-/** Waits until no other transaction applies this partition; released at commit. */
-export async function lockPartition(tx: TransactionSql, partition: number): Promise<void> {
-  await tx`select pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}::int4, ${partition}::int4)`;
+/**
+ * Waits until no other transaction applies any of these partitions; released
+ * at commit. The locks are taken in partition order, so two transactions
+ * asking for overlapping sets wait for each other instead of deadlocking.
+ */
+export async function lockPartitions(tx: TransactionSql, partitions: number[]): Promise<void> {
+  await tx`
+    select pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}::int4, p.partition)
+    from (select distinct partition from unnest(${partitions}::int4[]) as u (partition)
+      order by 1) as p`;
 }
 
-/** The oldest pending transfers of a partition, in acceptance order, row-locked. */
+/**
+ * The oldest pending transfers of each partition, at most `limit` of each,
+ * row-locked, all in acceptance (`seq`) order.
+ */
 export async function lockPendingTransfers(
   tx: TransactionSql,
-  partition: number,
+  partitions: number[],
   limit: number,
 ): Promise<PendingTransfer[]> {
   return tx<PendingTransfer[]>`
-    select id, tenant_id, source_account_id, destination_account_id, amount, currency
-    from transfers
-    where partition = ${partition} and status = 'pending'
-    order by seq
-    limit ${limit}
-    for no key update`;
+    select t.id, t.tenant_id, t.source_account_id, t.destination_account_id, t.amount,
+      t.currency
+    from unnest(${partitions}::int4[]) as p (partition)
+    cross join lateral (
+      select id, tenant_id, source_account_id, destination_account_id, amount, currency, seq
+      from transfers
+      where transfers.partition = p.partition and status = 'pending'
+      order by seq
+      limit ${limit}
+      for no key update
+    ) as t
+    order by t.seq`;
 }
 
 /**

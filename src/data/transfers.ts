@@ -103,46 +103,84 @@ export interface NewKeyRecord {
   ttlHours: number;
 }
 
+/** A first attempt with its idempotency record, for `insertTransfersWithNewKeys`. */
+export interface NewKeyedTransfer {
+  transfer: Omit<NewTransfer, 'idempotencyKeyId' | 'attempt' | 'previousAttemptId'>;
+  record: NewKeyRecord;
+}
+
 /**
- * Accepts a first attempt in one statement: records the idempotency key and
- * inserts the transfer, provided the key is new and both accounts belong to
- * the tenant, differ, and hold the currency. Otherwise it records nothing
- * and returns undefined, and the caller's full transaction sorts out why.
- * The source's acceptance lock (see `lockSourceForAcceptance`) is taken
- * first: every later step reads from it, so it is held before `seq` is drawn.
+ * Accepts first attempts in one statement: for each, records the idempotency
+ * key and inserts the transfer, provided the key is new and both accounts
+ * belong to the tenant, differ, and hold the currency. Answers, in input
+ * order, the inserted row or undefined for an item it recorded nothing for;
+ * the caller's full transaction then sorts out why.
+ *
+ * The acceptance locks of every source (see `lockSourceForAcceptance`) are
+ * taken first, in hash order so that two statements never wait on each other
+ * in a cycle. The count over them is a barrier: no row reaches the inserts,
+ * and no `seq` is drawn, before every lock is held. Transfers of one source
+ * in one statement commit together, so their relative order is the one `seq`
+ * gives them; a client that waited for one answer before sending the next
+ * request never has both in one statement.
  */
-export async function insertTransferWithNewKey(
+export async function insertTransfersWithNewKeys(
   db: Db,
-  transfer: Omit<NewTransfer, 'idempotencyKeyId' | 'attempt' | 'previousAttemptId'>,
-  record: NewKeyRecord,
-): Promise<TransferRow | undefined> {
-  const { scope } = record;
-  const [row] = await db<TransferRow[]>`
-    with source_lock as (
-      select pg_advisory_xact_lock(${SOURCE_LOCK_NAMESPACE}::int4,
-        hashtext(${transfer.sourceAccountId}))
+  items: NewKeyedTransfer[],
+): Promise<(TransferRow | undefined)[]> {
+  if (items.length === 0) return [];
+  const column = <V>(pick: (item: NewKeyedTransfer) => V) => items.map(pick);
+  const rows = await db<TransferRow[]>`
+    with input as (
+      select * from unnest(
+        ${column((i) => i.transfer.id)}::text[],
+        ${column((i) => i.transfer.tenantId)}::text[],
+        ${column((i) => i.transfer.sourceAccountId)}::text[],
+        ${column((i) => i.transfer.destinationAccountId)}::text[],
+        ${column((i) => i.transfer.partition)}::int4[],
+        ${column((i) => i.transfer.amount.toString())}::int8[],
+        ${column((i) => i.transfer.currency)}::text[],
+        ${column((i) => i.transfer.description)}::text[],
+        ${column((i) => JSON.stringify(i.transfer.metadata))}::text[],
+        ${column((i) => i.record.scope.tenantId)}::text[],
+        ${column((i) => i.record.scope.method)}::text[],
+        ${column((i) => i.record.scope.path)}::text[],
+        ${column((i) => i.record.scope.key)}::text[],
+        ${column((i) => i.record.fingerprint)}::text[],
+        ${column((i) => i.record.resourceType)}::text[],
+        ${column((i) => i.record.responseStatus)}::int4[],
+        ${column((i) => i.record.ttlHours)}::int4[])
+        with ordinality as i (id, tenant_id, source_id, destination_id, partition, amount,
+          currency, description, metadata, key_tenant_id, method, path, key, fingerprint,
+          resource_type, response_status, ttl_hours, ordinal)
+    ), source_locks as (
+      select count(*) as held from (
+        select pg_advisory_xact_lock(${SOURCE_LOCK_NAMESPACE}::int4, h.hash)
+        from (select distinct hashtext(source_id) as hash from input order by 1) h
+      ) taken
     ), valid as (
-      select 1 from accounts, source_lock
-      where tenant_id = ${transfer.tenantId} and currency = ${transfer.currency}
-        and id in (${transfer.sourceAccountId}, ${transfer.destinationAccountId})
-        and ${transfer.sourceAccountId}::text <> ${transfer.destinationAccountId}::text
-      having count(*) = 2
-    ), key as (
+      select input.* from input, source_locks
+      where source_locks.held >= 0 and input.source_id <> input.destination_id
+        and (select count(*) from accounts a
+          where a.id in (input.source_id, input.destination_id)
+            and a.tenant_id = input.tenant_id and a.currency = input.currency) = 2
+    ), keys as (
       insert into idempotency_keys (tenant_id, method, path, key, fingerprint, resource_type,
         resource_id, response_status, expires_at)
-      select ${scope.tenantId}, ${scope.method}, ${scope.path}, ${scope.key},
-        ${record.fingerprint}, ${record.resourceType}, ${transfer.id}, ${record.responseStatus},
-        now() + make_interval(hours => ${record.ttlHours})
+      select key_tenant_id, method, path, key, fingerprint, resource_type, id, response_status,
+        now() + make_interval(hours => ttl_hours)
       from valid
+      order by ordinal
       on conflict (tenant_id, method, path, key) do nothing
-      returning id
+      returning id, resource_id
     )
     insert into transfers (id, tenant_id, source_account_id, destination_account_id, partition,
       amount, currency, description, metadata, idempotency_key_id)
-    select ${transfer.id}, ${transfer.tenantId}, ${transfer.sourceAccountId},
-      ${transfer.destinationAccountId}, ${transfer.partition}, ${transfer.amount.toString()},
-      ${transfer.currency}, ${transfer.description}, ${db.json(transfer.metadata as never)}, key.id
-    from key
+    select valid.id, valid.tenant_id, valid.source_id, valid.destination_id, valid.partition,
+      valid.amount, valid.currency, valid.description, valid.metadata::jsonb, keys.id
+    from valid join keys on keys.resource_id = valid.id
+    order by valid.ordinal
     returning ${db.unsafe(COLUMNS)}`;
-  return row;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return items.map((item) => byId.get(item.transfer.id));
 }

@@ -3,7 +3,7 @@ import {
   type BalanceChange,
   type LedgerAccount,
   lockAccounts,
-  lockPartition,
+  lockPartitions,
   lockPendingTransfers,
   type NewEntry,
   type PendingTransfer,
@@ -37,11 +37,13 @@ export interface Settlement {
 }
 
 /**
- * Applies the oldest pending transfers of one partition, at most `batchSize`,
- * in one READ COMMITTED transaction: all of them settle or none does.
+ * Applies the oldest pending transfers of each partition given, at most
+ * `batchSize` of each, in one READ COMMITTED transaction: all of them settle
+ * or none does. Answers one result per distinct partition, in the order the
+ * partitions were given.
  *
  * Rules:
- * - An advisory lock on the partition lets one transaction at a time apply
+ * - An advisory lock on each partition lets one transaction at a time apply
  *   it, even if the queue's own lock lapsed (a stalled job, Redis wiped).
  * - Transfers are taken in `seq` (acceptance) order and locked; their
  *   accounts are locked in one statement in id order, so transactions of
@@ -65,28 +67,45 @@ export interface Settlement {
  * source can never be applied before an earlier one. A transfer that is no
  * longer pending is never selected, so running this again is harmless.
  */
-export async function applyPendingBatch(
+export async function applyPendingPartitions(
   sql: Sql,
-  partition: number,
+  partitions: number[],
   batchSize: number,
-): Promise<BatchResult> {
-  return withTransaction(sql, async (tx) => {
-    await lockPartition(tx, partition);
-    const pending = await lockPendingTransfers(tx, partition, batchSize);
-    if (pending.length === 0) return { settled: [], posted: 0, failed: 0 };
+): Promise<Map<number, BatchResult>> {
+  const distinct = [...new Set(partitions)];
+  const rows = await withTransaction(sql, async (tx) => {
+    await lockPartitions(tx, distinct);
+    const pending = await lockPendingTransfers(tx, distinct, batchSize);
+    if (pending.length === 0) return [];
     const accounts = await lockAccounts(tx, accountIdsOf(pending));
 
     const settlement = settleInOrder(pending, accounts);
 
-    const rows = await writeSettlement(
+    const settled = await writeSettlement(
       tx,
       settlement.entries,
       settlement.balances,
       settlement.outcomes,
     );
-    await appendSettledEvents(tx, rows);
-    return summarize(rows);
+    await appendSettledEvents(tx, settled);
+    return settled;
   });
+  return new Map(
+    distinct.map((partition) => [
+      partition,
+      summarize(rows.filter((row) => row.partition === partition)),
+    ]),
+  );
+}
+
+/** `applyPendingPartitions` for one partition. */
+export async function applyPendingBatch(
+  sql: Sql,
+  partition: number,
+  batchSize: number,
+): Promise<BatchResult> {
+  const results = await applyPendingPartitions(sql, [partition], batchSize);
+  return results.get(partition) ?? summarize([]);
 }
 
 /**

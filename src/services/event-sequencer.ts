@@ -34,13 +34,23 @@ export interface EventSequencer extends Periodic {
 }
 
 /**
+ * Passes asked for by nudges start at least this long after the previous one
+ * started: under load a pass then numbers the events of many batches at once
+ * instead of one transaction per batch, for at most this much more delay.
+ */
+const NUDGE_GAP_MS = 20;
+
+/**
  * Runs the sequencer every `intervalMs` in this process, and sooner when
- * nudged (after a batch of transfers settles). Failures are logged and the
- * next pass tries again: events stay queued in PostgreSQL meanwhile.
+ * nudged (after a batch of transfers settles), but not more often than one
+ * pass per `NUDGE_GAP_MS`. Failures are logged and the next pass tries again:
+ * events stay queued in PostgreSQL meanwhile.
  */
 export function startEventSequencer(sql: Sql, logger: Logger, intervalMs: number): EventSequencer {
   let running: Promise<void> | undefined;
+  let waiting: NodeJS.Timeout | undefined;
   let again = false;
+  let lastStart = 0;
 
   const pass = async (): Promise<void> => {
     try {
@@ -49,11 +59,9 @@ export function startEventSequencer(sql: Sql, logger: Logger, intervalMs: number
       logger.warn({ err: error }, 'event sequencing failed; will retry');
     }
   };
-  const nudge = () => {
-    if (running) {
-      again = true;
-      return;
-    }
+  const start = () => {
+    waiting = undefined;
+    lastStart = Date.now();
     running = pass().finally(() => {
       running = undefined;
       if (again) {
@@ -62,11 +70,23 @@ export function startEventSequencer(sql: Sql, logger: Logger, intervalMs: number
       }
     });
   };
+  const nudge = () => {
+    if (waiting) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    const wait = lastStart + NUDGE_GAP_MS - Date.now();
+    if (wait <= 0) start();
+    else waiting = setTimeout(start, wait);
+  };
   const periodic = runPeriodically(intervalMs, pass);
   return {
     nudge,
     async stop() {
       await periodic.stop();
+      clearTimeout(waiting);
+      waiting = undefined;
       again = false;
       await running;
     },

@@ -4,13 +4,15 @@ import { type Page, type PageRequest, toPage } from '../data/pagination.js';
 import {
   findTransfer,
   insertTransfer,
-  insertTransferWithNewKey,
+  insertTransfersWithNewKeys,
   listTransfers,
   lockSourceForAcceptance,
+  type NewKeyedTransfer,
   type TransferFilter,
   type TransferRow,
 } from '../data/transfers.js';
 import type { Db, Sql, TransactionSql } from '../db/sql.js';
+import { Coalescer } from '../lib/coalescer.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../logger.js';
@@ -38,6 +40,43 @@ export interface AcceptDeps {
   redis: Redis;
   queues: TransferQueues;
   log: Logger;
+  acceptor: TransferAcceptor;
+}
+
+/** Accepts the first attempts of concurrent requests together (see `createTransferAcceptor`). */
+export type TransferAcceptor = Coalescer<NewKeyedTransfer, TransferRow | undefined>;
+
+/**
+ * The common case of acceptance, shared by the concurrent requests of one
+ * web process: first attempts that arrive while earlier statements run are
+ * accepted together, in one statement and one commit (see
+ * `insertTransfersWithNewKeys`). A request alone is accepted at once.
+ *
+ * A statement that fails (a deadlock, a lost connection, a bad row) answers
+ * undefined for each of its requests: each then runs the full transaction on
+ * its own, which retries, or reports its own error, so one bad request never
+ * fails the others.
+ */
+export function createTransferAcceptor(
+  sql: Sql,
+  config: Pick<Config, 'ACCEPT_BATCH_SIZE' | 'ACCEPT_STATEMENTS'>,
+  log: Logger,
+): TransferAcceptor {
+  const round = async (items: NewKeyedTransfer[]) => {
+    try {
+      return await insertTransfersWithNewKeys(sql, items);
+    } catch (error) {
+      log.warn(
+        { err: error, count: items.length },
+        'accepting a group of transfers failed; each is retried on its own',
+      );
+      return items.map(() => undefined);
+    }
+  };
+  return new Coalescer(round, {
+    maxBatch: config.ACCEPT_BATCH_SIZE,
+    maxInFlight: config.ACCEPT_STATEMENTS,
+  });
 }
 
 /**
@@ -63,8 +102,8 @@ export async function acceptTransfer(
     newId: () => newId('tr'),
     load: (db, id) => findTransfer(db, actor.tenantId, id),
     frees: (transfer) => transfer.status === 'failed',
-    createFirst: (sql, id, record) =>
-      insertTransferWithNewKey(sql, newTransfer(deps, actor, id, input), record),
+    createFirst: (_sql, id, record) =>
+      deps.acceptor.submit({ transfer: newTransfer(deps, actor, id, input), record }),
     create: (tx, id, previous, recordId) =>
       recordTransfer(tx, deps, actor, { id, recordId, previous }, input),
     afterCreate: (transfer) => enqueueAccepted(deps, transfer),

@@ -37,47 +37,47 @@ export interface TransferJobResult {
 
 /**
  * Handles one job, which is only a wake-up call: PostgreSQL decides what runs
- * and in what order. If the job's transfer is still pending, the partition it
- * was accepted into is applied batch by batch, oldest first, until that
- * transfer is final. Errors reach the queue, which retries with backoff; the
- * apply step leaves transfers pending on any error, so a retry is safe. A
- * worker that is shutting down stops after the batch in hand and hands the
- * job back as a retry, so that shutdown never waits for a whole backlog.
+ * and in what order. The partition of the job's queue is applied batch by
+ * batch, oldest first, until the job's transfer is final; the transfer's own
+ * row names its partition, which is followed if the two ever differ (after a
+ * change of `PARTITIONS`). Most jobs find their transfer in the first batch
+ * and never read it on their own. Errors reach the queue, which retries with
+ * backoff; the apply step leaves transfers pending on any error, so a retry is
+ * safe. A worker that is shutting down stops after the batch in hand and
+ * hands the job back as a retry, so that shutdown never waits for a whole
+ * backlog.
  */
 export async function processTransferJob(
   context: TransferJobContext,
+  queuePartition: number,
   data: TransferJobData,
 ): Promise<TransferJobResult> {
-  const first = await findTransferState(context.sql, data.transferId);
-  if (!first) return { outcome: 'missing', applied: 0, batches: 0 };
-  if (first.status !== 'pending') return { outcome: 'already_final', applied: 0, batches: 0 };
-
+  let partition = queuePartition;
   let applied = 0;
   for (let batches = 1; ; batches++) {
-    const result = await context.apply(
-      context.sql,
-      first.partition,
-      context.config.APPLY_BATCH_SIZE,
-    );
+    const result = await context.apply(context.sql, partition, context.config.APPLY_BATCH_SIZE);
     applied += result.settled.length;
     if (result.settled.length > 0) context.onSettled?.();
     const settledIds = result.settled.map((transfer) => transfer.id);
     await publish(context, settledIds);
-    await discard(context, first.partition, settledIds, data.transferId);
+    await discard(context, partition, settledIds, data.transferId);
 
     const own = result.settled.find((transfer) => transfer.id === data.transferId);
     if (own) return { outcome: own.status, applied, batches };
     const now = await findTransferState(context.sql, data.transferId);
-    if (now && now.status !== 'pending') return { outcome: 'already_final', applied, batches };
+    if (!now) return { outcome: 'missing', applied, batches };
+    if (now.status !== 'pending') return { outcome: 'already_final', applied, batches };
     if (context.stopping()) {
       throw new AppError('unavailable', 'worker shutting down; the job will run again', {
         retryable: true,
       });
     }
+    if (now.partition !== partition) {
+      partition = now.partition;
+      continue;
+    }
     if (result.settled.length === 0) {
-      throw new Error(
-        `transfer ${data.transferId} is pending but not in partition ${first.partition}`,
-      );
+      throw new Error(`transfer ${data.transferId} is pending but not in partition ${partition}`);
     }
   }
 }

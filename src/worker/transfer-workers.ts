@@ -6,15 +6,19 @@ import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
 import { TransferQueues } from '../queue/transfer-queues.js';
 import { createRedis, type Redis } from '../redis/connection.js';
-import { type ApplyBatch, applyPendingBatch } from '../services/apply-transfers.js';
+import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
 import { type Sweeper, startSweeper } from '../services/sweeper.js';
+import { createPartitionApplier } from './partition-applier.js';
 import { processTransferJob, type TransferJobContext } from './process-transfer-job.js';
 
 export interface TransferWorkerDeps {
   sql: Sql;
   logger: Logger;
-  /** The apply step; replaceable so that tests can inject faults in front of it. */
+  /**
+   * The apply step; replaceable so that tests can inject faults in front of
+   * it. By default, partitions whose jobs run together are applied together.
+   */
   apply?: ApplyBatch;
   /** Run the recovery sweeper in this set (default true). */
   sweeper?: boolean;
@@ -52,7 +56,7 @@ export async function startTransferWorkers(
     sql: deps.sql,
     redis,
     logger: deps.logger,
-    apply: deps.apply ?? applyPendingBatch,
+    apply: deps.apply ?? createPartitionApplier(deps.sql, config),
     discardJobs: async (partition, transferIds) => {
       if (partition >= config.PARTITIONS) return;
       const queue = queues.queue(partition);
@@ -121,7 +125,7 @@ async function runJob(
     attempt: job.attemptsMade + 1,
   };
   try {
-    const result = await processTransferJob(context, job.data);
+    const result = await processTransferJob(context, partition, job.data);
     const endNs = process.hrtime.bigint();
     const level = result.outcome === 'missing' ? 'warn' : 'info';
     context.logger[level]({ ...fields, ...result, ...timing(startNs, endNs) }, 'transfer job');

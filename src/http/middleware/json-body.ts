@@ -53,10 +53,15 @@ function hasBody(request: Request): boolean {
 
 /** The body as text, or undefined once it passes `maxBytes` (the rest is drained). */
 async function readLimited(request: Request, maxBytes: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await drain(request);
-    return undefined;
+  const declared = request.headers.get('content-length');
+  if (declared !== null) {
+    if (Number(declared) > maxBytes) {
+      await drain(request);
+      return undefined;
+    }
+    // HTTP framing stops the body at its declared length, so it is read
+    // whole, by the server's direct path rather than through a web stream.
+    return request.text();
   }
   if (!request.body) return '';
   const reader = request.body.getReader();

@@ -1,5 +1,10 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { acceptTransfer, getTransfer, pageTransfers } from '../../services/transfers.js';
+import {
+  acceptTransfer,
+  createTransferAcceptor,
+  getTransfer,
+  pageTransfers,
+} from '../../services/transfers.js';
 import { transferView } from '../../services/views.js';
 import {
   actorOf,
@@ -74,11 +79,14 @@ const list = createRoute({
 });
 
 export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
+  const acceptor = createTransferAcceptor(deps.sql, deps.config, deps.log);
+  const acceptDeps = { ...deps, acceptor };
+
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
     const request = idempotentRequest(c, '/v1/transfers', { required: true, body });
     if (!request) throw new Error('an idempotency key is required here');
-    const result = await acceptTransfer(deps, actorOf(c), request, {
+    const result = await acceptTransfer(acceptDeps, actorOf(c), request, {
       sourceAccountId: body.source_account_id,
       destinationAccountId: body.destination_account_id,
       amount: BigInt(body.amount),

@@ -1,0 +1,77 @@
+export interface CoalescerOptions {
+  /** The most calls one round serves. */
+  maxBatch: number;
+  /** The most rounds running at once. */
+  maxInFlight: number;
+}
+
+/** Handles the inputs of one round; answers one output per input, in their order. */
+export type Round<In, Out> = (inputs: In[]) => Promise<Out[]>;
+
+interface Waiting<In, Out> {
+  input: In;
+  resolve: (output: Out) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Serves many concurrent calls with one round of work each time, the way a
+ * database commits a group of transactions with one log flush.
+ *
+ * Rules: a call starts a round at once while fewer than `maxInFlight` rounds
+ * run, so an idle process adds no delay; otherwise it waits, and the calls
+ * that gathered while every round was busy go together into the next one, so
+ * rounds grow with load and no timer is involved. A round that throws
+ * rejects every call it served. Calls are never dropped: each one gets its
+ * round's answer or its error.
+ */
+export class Coalescer<In, Out> {
+  private waiting: Waiting<In, Out>[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly round: Round<In, Out>,
+    private readonly options: CoalescerOptions,
+  ) {
+    if (options.maxBatch < 1 || options.maxInFlight < 1) {
+      throw new Error('a coalescer needs at least one call per round and one round');
+    }
+  }
+
+  submit(input: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      this.waiting.push({ input, resolve, reject });
+      this.startRounds();
+    });
+  }
+
+  /** Rounds running now; for tests and metrics. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  private startRounds(): void {
+    while (this.running < this.options.maxInFlight && this.waiting.length > 0) {
+      const calls = this.waiting.splice(0, this.options.maxBatch);
+      this.running += 1;
+      void this.run(calls);
+    }
+  }
+
+  private async run(calls: Waiting<In, Out>[]): Promise<void> {
+    try {
+      const outputs = await this.round(calls.map((call) => call.input));
+      if (outputs.length !== calls.length) {
+        throw new Error(`a round answered ${outputs.length} of ${calls.length} calls`);
+      }
+      outputs.forEach((output, index) => {
+        calls[index]?.resolve(output);
+      });
+    } catch (error) {
+      for (const call of calls) call.reject(error);
+    } finally {
+      this.running -= 1;
+      this.startRounds();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
+import { Coalescer } from '../lib/coalescer.js';
+import { isTransientError } from '../lib/errors.js';
+import {
+  type ApplyBatch,
+  applyPendingBatch,
+  applyPendingPartitions,
+  type BatchResult,
+} from '../services/apply-transfers.js';
+
+type Outcome = { result: BatchResult } | { error: unknown };
+
+const NOTHING: BatchResult = { settled: [], posted: 0, failed: 0 };
+
+/**
+ * The apply step of one worker process. The partitions whose jobs run at the
+ * same time are applied together: while `APPLY_TRANSACTIONS` transactions
+ * run, the partitions asking meanwhile wait and then share the next one (see
+ * `applyPendingPartitions`), so a busy process commits once for many
+ * partitions and its transactions do not queue on each other's account rows.
+ *
+ * A transaction that fails with an error that is not transient (a bug that
+ * one transfer exposes) is tried again for each of its partitions alone, so
+ * that the error holds up only the partition it belongs to. Every answer
+ * uses the pool and batch size the applier was made with.
+ */
+export function createPartitionApplier(
+  sql: Sql,
+  config: Pick<Config, 'APPLY_BATCH_SIZE' | 'APPLY_TRANSACTIONS' | 'PARTITIONS'>,
+): ApplyBatch {
+  const batchSize = config.APPLY_BATCH_SIZE;
+  const round = async (partitions: number[]): Promise<Outcome[]> => {
+    try {
+      const results = await applyPendingPartitions(sql, partitions, batchSize);
+      return partitions.map((partition) => ({ result: results.get(partition) ?? NOTHING }));
+    } catch (error) {
+      const distinct = [...new Set(partitions)];
+      if (distinct.length === 1 || isTransientError(error))
+        return partitions.map(() => ({ error }));
+      const alone = new Map<number, Outcome>();
+      for (const partition of distinct) {
+        alone.set(partition, await applyAlone(sql, partition, batchSize));
+      }
+      return partitions.map((partition) => alone.get(partition) ?? { error });
+    }
+  };
+  const coalescer = new Coalescer(round, {
+    maxBatch: config.PARTITIONS,
+    maxInFlight: config.APPLY_TRANSACTIONS,
+  });
+
+  return async (_sql, partition) => {
+    const outcome = await coalescer.submit(partition);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result;
+  };
+}
+
+async function applyAlone(sql: Sql, partition: number, batchSize: number): Promise<Outcome> {
+  try {
+    return { result: await applyPendingBatch(sql, partition, batchSize) };
+  } catch (error) {
+    return { error };
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { Coalescer } from '../../src/lib/coalescer.js';
+
+/** A round that stays open until the test lets it answer, recording what it was given. */
+function heldRounds() {
+  const rounds: { inputs: number[]; answer: () => void; fail: (error: Error) => void }[] = [];
+  let running = 0;
+  let mostAtOnce = 0;
+  const round = (inputs: number[]) =>
+    new Promise<string[]>((resolve, reject) => {
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      const done = () => {
+        running -= 1;
+      };
+      rounds.push({
+        inputs,
+        answer: () => {
+          done();
+          resolve(inputs.map((input) => `answer ${input}`));
+        },
+        fail: (error) => {
+          done();
+          reject(error);
+        },
+      });
+    });
+  return { rounds, round, mostAtOnce: () => mostAtOnce };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('coalescing calls into rounds', () => {
+  it('starts a round at once for a call that finds a free slot', async () => {
+    const held = heldRounds();
+    const coalescer = new Coalescer(held.round, { maxBatch: 10, maxInFlight: 1 });
+
+    const answer = coalescer.submit(1);
+    await tick();
+    expect(held.rounds.map((round) => round.inputs)).toEqual([[1]]);
+    held.rounds[0]?.answer();
+    await expect(answer).resolves.toBe('answer 1');
+  });
+
+  it('groups the calls that arrive while every slot is busy into the next round', async () => {
+    const held = heldRounds();
+    const coalescer = new Coalescer(held.round, { maxBatch: 3, maxInFlight: 2 });
+
+    const answers = [1, 2, 3, 4, 5, 6, 7].map((input) => coalescer.submit(input));
+    await tick();
+    // The first two found a free slot each; the rest wait for one.
+    expect(held.rounds.map((round) => round.inputs)).toEqual([[1], [2]]);
+
+    held.rounds[0]?.answer();
+    await tick();
+    expect(held.rounds.map((round) => round.inputs)).toEqual([[1], [2], [3, 4, 5]]);
+    held.rounds[1]?.answer();
+    await tick();
+    expect(held.rounds.map((round) => round.inputs)).toEqual([[1], [2], [3, 4, 5], [6, 7]]);
+    held.rounds[2]?.answer();
+    held.rounds[3]?.answer();
+    await expect(Promise.all(answers)).resolves.toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((n) => `answer ${n}`),
+    );
+    expect(held.mostAtOnce()).toBe(2);
+  });
+
+  it('never runs more rounds at once than allowed, however many calls arrive', async () => {
+    const coalescer = new Coalescer(
+      async (inputs: number[]) => {
+        await tick();
+        return inputs.map((input) => input * 2);
+      },
+      { maxBatch: 4, maxInFlight: 3 },
+    );
+    let most = 0;
+    const answers = Array.from({ length: 200 }, async (_, input) => {
+      const answer = coalescer.submit(input);
+      most = Math.max(most, coalescer.inFlight);
+      return answer;
+    });
+    const results = await Promise.all(answers);
+
+    expect(results).toEqual(Array.from({ length: 200 }, (_, input) => input * 2));
+    expect(most).toBe(3);
+    expect(coalescer.inFlight).toBe(0);
+  });
+
+  it('rejects only the calls of a round that failed, and goes on with the next', async () => {
+    const held = heldRounds();
+    const coalescer = new Coalescer(held.round, { maxBatch: 10, maxInFlight: 1 });
+
+    const first = coalescer.submit(1);
+    const later = [2, 3].map((input) => coalescer.submit(input));
+    await tick();
+    held.rounds[0]?.fail(new Error('the database went away'));
+    await expect(first).rejects.toThrow('the database went away');
+
+    await tick();
+    expect(held.rounds[1]?.inputs).toEqual([2, 3]);
+    held.rounds[1]?.answer();
+    await expect(Promise.all(later)).resolves.toEqual(['answer 2', 'answer 3']);
+  });
+
+  it('rejects the calls of a round that answered a different number of outputs', async () => {
+    const coalescer = new Coalescer(async (_inputs: number[]) => ['only one'], {
+      maxBatch: 10,
+      maxInFlight: 1,
+    });
+    const busy = coalescer.submit(0);
+    const grouped = [1, 2].map((input) => coalescer.submit(input));
+
+    await expect(busy).resolves.toBe('only one');
+    for (const answer of grouped) await expect(answer).rejects.toThrow('answered 1 of 2');
+  });
+});
