@@ -11,6 +11,7 @@ import { sha256 } from '../lib/canonical-json.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import { type Redis, redisKeys } from '../redis/connection.js';
+import { RedisScript } from '../redis/script.js';
 
 export type { IdempotencyScope };
 
@@ -75,9 +76,21 @@ interface CachedRecord {
   status: number;
 }
 
-const RELEASE_SCRIPT = `
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0`;
+/** Takes the mutex (KEYS[1]) for ARGV[2] ms; if it is ours, answers the cached record (KEYS[2]). */
+const ACQUIRE = new RedisScript(`
+if not redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+return {1, redis.call('get', KEYS[2])}`);
+
+/** Releases the mutex (KEYS[1]) if this request (ARGV[1]) still holds it. */
+const RELEASE = new RedisScript(`
+if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+return 1`);
+
+/** Caches the record (KEYS[2] = ARGV[2] for ARGV[3] s), then releases the mutex as RELEASE does. */
+const CACHE_AND_RELEASE = new RedisScript(`
+redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+return 1`);
 
 /**
  * Runs a create operation at most once per idempotency scope.
@@ -102,24 +115,20 @@ export async function runIdempotent<T>(
   const cacheKey = keys.idempotencyCache(request.tenantId, scopeHash);
   const token = randomUUID();
 
-  // Both go out in one round trip; the cached record is used only once the
-  // lock is ours.
-  const [acquired, cachedRaw] = await redisCall(() =>
-    Promise.all([
-      deps.redis.set(lockKey, token, 'PX', deps.config.IDEMPOTENCY_LOCK_MS, 'NX'),
-      deps.redis.get(cacheKey),
-    ]),
+  const acquired = await redisCall(() =>
+    ACQUIRE.run(deps.redis, [lockKey, cacheKey], [token, deps.config.IDEMPOTENCY_LOCK_MS]),
   );
-  if (acquired !== 'OK') {
+  if (!Array.isArray(acquired)) {
     throw new AppError(
       'idempotency_key_in_flight',
       'a request with this Idempotency-Key is still being processed; retry shortly',
       { retryable: true },
     );
   }
+  const cachedRaw: unknown = acquired[1];
 
   const release = () =>
-    deps.redis.eval(RELEASE_SCRIPT, 1, lockKey, token).then(
+    RELEASE.run(deps.redis, [lockKey], [token]).then(
       () => undefined,
       (error: unknown) => {
         deps.log.warn({ err: error }, 'could not release an idempotency lock; it will expire');
@@ -143,8 +152,7 @@ export async function runIdempotent<T>(
   }
   await Promise.all([
     result.replayed ? undefined : operation.afterCreate?.(result.resource),
-    writeCache(deps, cacheKey, request.fingerprint, result),
-    release(),
+    cacheAndRelease(deps, { lockKey, cacheKey, token }, request.fingerprint, result),
   ]);
   return result;
 }
@@ -241,8 +249,8 @@ async function createOrReplay<T>(
   }
 }
 
-function parseCached(raw: string | null): CachedRecord | undefined {
-  if (!raw) return undefined;
+function parseCached(raw: unknown): CachedRecord | undefined {
+  if (typeof raw !== 'string' || !raw) return undefined;
   try {
     return JSON.parse(raw) as CachedRecord;
   } catch {
@@ -250,17 +258,25 @@ function parseCached(raw: string | null): CachedRecord | undefined {
   }
 }
 
-async function writeCache(
+/**
+ * Caches the record and releases the mutex in one script. The cache only
+ * saves a database look-up (PostgreSQL holds the record), and a mutex left
+ * behind expires, so a failure here is logged, not answered.
+ */
+async function cacheAndRelease(
   deps: IdempotencyDeps,
-  key: string,
+  keys: { lockKey: string; cacheKey: string; token: string },
   fingerprint: string,
   result: { status: number; resourceId: string; expiresAt: Date },
 ): Promise<void> {
   const seconds = Math.max(1, Math.floor((result.expiresAt.getTime() - Date.now()) / 1000));
   const value: CachedRecord = { fingerprint, resourceId: result.resourceId, status: result.status };
-  // The cache only saves a database look-up; PostgreSQL holds the record.
-  await deps.redis.set(key, JSON.stringify(value), 'EX', seconds).catch((error: unknown) => {
-    deps.log.warn({ err: error }, 'could not cache an idempotency record');
+  await CACHE_AND_RELEASE.run(
+    deps.redis,
+    [keys.lockKey, keys.cacheKey],
+    [keys.token, JSON.stringify(value), seconds],
+  ).catch((error: unknown) => {
+    deps.log.warn({ err: error }, 'could not cache an idempotency record or release its lock');
   });
 }
 
