@@ -39,7 +39,7 @@ export const configSchema = z.object({
   /** The most new transfers one web process accepts in one statement. */
   ACCEPT_BATCH_SIZE: int(1, 1000).default(100),
   /** Acceptance statements one web process runs at once; each holds a pooled connection. */
-  ACCEPT_STATEMENTS: int(1, 100).default(3),
+  ACCEPT_STATEMENTS: int(1, 100).default(2),
 
   PARTITIONS: int(1, 1024).default(16),
   APPLY_BATCH_SIZE: int(1, 1000).default(100),
@@ -48,6 +48,11 @@ export const configSchema = z.object({
    * jobs wait meanwhile are applied together in the next one.
    */
   APPLY_TRANSACTIONS: int(1, 100).default(1),
+  /**
+   * How long a job that finds the apply step idle waits for other partitions
+   * to join its transaction: fewer, larger transactions for that much delay.
+   */
+  APPLY_LINGER_MS: int(0, 1_000).default(5),
   JOB_ATTEMPTS: int(1, 1000).default(25),
   JOB_BACKOFF_MS: int(1, 600_000).default(500),
   /**

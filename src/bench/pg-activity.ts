@@ -44,6 +44,20 @@ export class PgActivity {
     this.samples.push({ t: elapsed(), active });
   }
 
+  /**
+   * Mean number of active sessions per sample between two run-clock seconds:
+   * about 1 means PostgreSQL worked on one statement at a time, whatever the
+   * number of connections.
+   */
+  meanActive(from: number, to: number): number {
+    const inRange = this.samples.filter((sample) => sample.t >= from && sample.t <= to);
+    if (inRange.length === 0) return 0;
+    const active = inRange.map((sample) =>
+      Object.values(sample.active).reduce((sum, count) => sum + count, 0),
+    );
+    return active.reduce((sum, count) => sum + count, 0) / inRange.length;
+  }
+
   /** Share of active-session samples per activity between two run-clock seconds, largest first. */
   waits(from: number, to: number): { what: string; share: number }[] {
     const totals = new Map<string, number>();

@@ -115,7 +115,8 @@ function activityLines(runs: LoadRun[]): string {
   return runs
     .map((run) => {
       const parts = run.pgActivity.map((wait) => `${wait.what} ${fixed(wait.share * 100)}%`);
-      return `  ${run.spec.label}: ${parts.join(', ') || 'no active session seen'}`;
+      const active = `${run.pgActiveSessions.toFixed(2)} active on average`;
+      return `  ${run.spec.label}: ${active}; ${parts.join(', ') || 'no active session seen'}`;
     })
     .join('\n');
 }

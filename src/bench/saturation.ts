@@ -28,6 +28,8 @@ const GROUPS: { group: string; matches: (name: string) => boolean }[] = [
  * Which resource ran out during a run, from the CPU samples: the machine's
  * cores when they were nearly all busy (naming who used them), else a single
  * Node process pinned at one core (its JavaScript runs on one thread), else
+ * PostgreSQL working on about one statement at a time while busy (its work
+ * is serialized: one backend on one core, whatever the connections), else
  * no CPU at all, which leaves waiting: round trips and locks, for which the
  * PostgreSQL session activity of the run is the evidence.
  */
@@ -48,6 +50,7 @@ export function findSaturation(run: LoadRun, machineCores: number): Saturation {
     .map((wait) => `${wait.what} ${(wait.share * 100).toFixed(0)}%`)
     .join(', ');
 
+  const postgres = groups.find((group) => group.group === 'postgres')?.cores ?? 0;
   let verdict: string;
   const steal = run.processes.steal?.cpuMean ?? 0;
   if (machineBusy >= 0.9 * machineCores) {
@@ -56,6 +59,11 @@ export function findSaturation(run: LoadRun, machineCores: number): Saturation {
       `(cores used: ${shares}; taken by the hypervisor: ${steal.toFixed(2)})`;
   } else if (pinned.length > 0) {
     verdict = `CPU of one process: ${pinned.join(', ')} at its one JavaScript thread`;
+  } else if (postgres >= 0.6 && run.pgActiveSessions > 0 && run.pgActiveSessions < 1.5) {
+    verdict =
+      `PostgreSQL, one statement at a time: ${run.pgActiveSessions.toFixed(2)} sessions were ` +
+      `active on average, using ${postgres.toFixed(2)} cores (machine ` +
+      `${pct(machineBusy / machineCores)} busy; ${shares}); sessions were ${waits || 'idle'}`;
   } else {
     verdict =
       `no CPU saturated (machine ${pct(machineBusy / machineCores)} busy; ${shares}): ` +

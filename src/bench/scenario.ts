@@ -71,6 +71,8 @@ export interface LoadRun {
   /** CPU and memory while the run was busy: the load for a normal run, the apply for a drain. */
   processes: Record<string, ProcessUse>;
   pgActivity: { what: string; share: number }[];
+  /** Mean active PostgreSQL sessions of the benchmark's database while busy. */
+  pgActiveSessions: number;
   checks: LedgerCheck[];
 }
 
@@ -165,6 +167,7 @@ export async function finishRun(
     queueDepthMax: max(timeline.points('queue-depth', loaded.start, end)),
     processes: processUse(timeline, busyFrom, busyTo),
     pgActivity: context.activity.waits(busyFrom, busyTo).slice(0, 6),
+    pgActiveSessions: context.activity.meanActive(busyFrom, busyTo),
     checks,
   };
 }

@@ -3,6 +3,11 @@ export interface CoalescerOptions {
   maxBatch: number;
   /** The most rounds running at once. */
   maxInFlight: number;
+  /**
+   * How long a call that finds a free slot waits for others before its round
+   * starts (default 0: at once). Fewer, larger rounds, for that much delay.
+   */
+  lingerMs?: number;
 }
 
 /** Handles the inputs of one round; answers one output per input, in their order. */
@@ -19,15 +24,17 @@ interface Waiting<In, Out> {
  * database commits a group of transactions with one log flush.
  *
  * Rules: a call starts a round at once while fewer than `maxInFlight` rounds
- * run, so an idle process adds no delay; otherwise it waits, and the calls
- * that gathered while every round was busy go together into the next one, so
- * rounds grow with load and no timer is involved. A round that throws
+ * run, so an idle process adds no delay (unless `lingerMs` asks it to wait
+ * for company); otherwise it waits, and the calls that gathered while every
+ * round was busy go together into the next one as soon as a round ends, so
+ * rounds grow with load. A round that throws
  * rejects every call it served. Calls are never dropped: each one gets its
  * round's answer or its error.
  */
 export class Coalescer<In, Out> {
   private waiting: Waiting<In, Out>[] = [];
   private running = 0;
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly round: Round<In, Out>,
@@ -41,7 +48,7 @@ export class Coalescer<In, Out> {
   submit(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.waiting.push({ input, resolve, reject });
-      this.startRounds();
+      this.schedule();
     });
   }
 
@@ -50,11 +57,27 @@ export class Coalescer<In, Out> {
     return this.running;
   }
 
+  private schedule(): void {
+    const linger = this.options.lingerMs ?? 0;
+    if (linger <= 0 || this.waiting.length >= this.options.maxBatch) {
+      this.startRounds();
+      return;
+    }
+    this.lingering ??= setTimeout(() => {
+      this.lingering = undefined;
+      this.startRounds();
+    }, linger);
+  }
+
   private startRounds(): void {
     while (this.running < this.options.maxInFlight && this.waiting.length > 0) {
       const calls = this.waiting.splice(0, this.options.maxBatch);
       this.running += 1;
       void this.run(calls);
+    }
+    if (this.waiting.length === 0 && this.lingering) {
+      clearTimeout(this.lingering);
+      this.lingering = undefined;
     }
   }
 

@@ -19,6 +19,7 @@ const NOTHING: BatchResult = { settled: [], posted: 0, failed: 0 };
  * run, the partitions asking meanwhile wait and then share the next one (see
  * `applyPendingPartitions`), so a busy process commits once for many
  * partitions and its transactions do not queue on each other's account rows.
+ * A job that finds the step idle waits `APPLY_LINGER_MS` for others first.
  *
  * A transaction that fails with an error that is not transient (a bug that
  * one transfer exposes) is tried again for each of its partitions alone, so
@@ -27,7 +28,10 @@ const NOTHING: BatchResult = { settled: [], posted: 0, failed: 0 };
  */
 export function createPartitionApplier(
   sql: Sql,
-  config: Pick<Config, 'APPLY_BATCH_SIZE' | 'APPLY_TRANSACTIONS' | 'PARTITIONS'>,
+  config: Pick<
+    Config,
+    'APPLY_BATCH_SIZE' | 'APPLY_TRANSACTIONS' | 'APPLY_LINGER_MS' | 'PARTITIONS'
+  >,
 ): ApplyBatch {
   const batchSize = config.APPLY_BATCH_SIZE;
   const round = async (partitions: number[]): Promise<Outcome[]> => {
@@ -48,6 +52,7 @@ export function createPartitionApplier(
   const coalescer = new Coalescer(round, {
     maxBatch: config.PARTITIONS,
     maxInFlight: config.APPLY_TRANSACTIONS,
+    lingerMs: config.APPLY_LINGER_MS,
   });
 
   return async (_sql, partition) => {

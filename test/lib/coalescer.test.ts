@@ -86,6 +86,37 @@ describe('coalescing calls into rounds', () => {
     expect(coalescer.inFlight).toBe(0);
   });
 
+  it('holds a round back for company when asked to linger', async () => {
+    const rounds: number[][] = [];
+    const coalescer = new Coalescer(
+      async (inputs: number[]) => {
+        rounds.push(inputs);
+        return inputs;
+      },
+      { maxBatch: 10, maxInFlight: 1, lingerMs: 40 },
+    );
+    const first = coalescer.submit(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(rounds).toEqual([]);
+    const second = coalescer.submit(2);
+
+    await expect(Promise.all([first, second])).resolves.toEqual([1, 2]);
+    expect(rounds).toEqual([[1, 2]]);
+  });
+
+  it('starts a lingering round at once when it is full', async () => {
+    const rounds: number[][] = [];
+    const coalescer = new Coalescer(
+      async (inputs: number[]) => {
+        rounds.push(inputs);
+        return inputs;
+      },
+      { maxBatch: 2, maxInFlight: 1, lingerMs: 60_000 },
+    );
+    await expect(Promise.all([coalescer.submit(1), coalescer.submit(2)])).resolves.toEqual([1, 2]);
+    expect(rounds).toEqual([[1, 2]]);
+  });
+
   it('rejects only the calls of a round that failed, and goes on with the next', async () => {
     const held = heldRounds();
     const coalescer = new Coalescer(held.round, { maxBatch: 10, maxInFlight: 1 });

@@ -21,8 +21,13 @@ let databaseUrl: string;
 let sql: Sql;
 const pools: Sql[] = [];
 
-function config(): Config {
-  return testConfig({ DATABASE_URL: databaseUrl, APPLY_TRANSACTIONS: '1' });
+function config(overrides: Record<string, string> = {}): Config {
+  return testConfig({
+    DATABASE_URL: databaseUrl,
+    APPLY_TRANSACTIONS: '1',
+    APPLY_LINGER_MS: '0',
+    ...overrides,
+  });
 }
 
 /** A pool that records every statement it sends. */
@@ -103,6 +108,29 @@ describe('applying the partitions of concurrent jobs together', () => {
     // The first call found the applier idle and went alone; the other three shared one.
     expect(queries.filter((query) => PARTITION_LOCKS.test(query))).toHaveLength(2);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(12));
+  });
+
+  it('lets the first partition wait for others when asked to linger', async () => {
+    const cfg = config({ APPLY_LINGER_MS: '200' });
+    const tenantId = await newTenant(sql);
+    const sink = await createAccount(sql, tenantId);
+    const sources = await sourcesInDistinctPartitions(cfg, tenantId, 4);
+    await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      sources.map(({ account }) => ({ source: account, destination: sink, amount: 1 })),
+    );
+    const { pool, queries } = recordingPool(cfg);
+    const apply = createPartitionApplier(pool, cfg);
+
+    const first = apply(pool, sources[0]?.partition ?? 0, 100);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const rest = sources.slice(1).map(({ partition }) => apply(pool, partition, 100));
+    const results = await Promise.all([first, ...rest]);
+
+    expect(results.map((result) => result.posted)).toEqual([1, 1, 1, 1]);
+    expect(queries.filter((query) => PARTITION_LOCKS.test(query))).toHaveLength(1);
   });
 
   it('holds up only the partition whose transfer breaks the shared transaction', async () => {
