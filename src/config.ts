@@ -39,7 +39,7 @@ export const configSchema = z.object({
   /** The most new transfers one web process accepts in one statement. */
   ACCEPT_BATCH_SIZE: int(1, 1000).default(100),
   /** Acceptance statements one web process runs at once; each holds a pooled connection. */
-  ACCEPT_STATEMENTS: int(1, 100).default(2),
+  ACCEPT_STATEMENTS: int(1, 100).default(1),
 
   PARTITIONS: int(1, 1024).default(16),
   APPLY_BATCH_SIZE: int(1, 1000).default(100),
