@@ -4,10 +4,13 @@ import type { Redis } from '../redis/connection.js';
 import { type TransferJobData, transferQueueName } from './partitions.js';
 
 /**
- * The producer side of the partition queues. Job id = transfer id, so adding
- * a transfer that already has a job (waiting, active, delayed or failed) is a
- * no-op; completed jobs are removed at once so that the recovery sweeper can
- * add a still-pending transfer again.
+ * The producer side of the partition queues. A job is a wake-up call for its
+ * partition, whose id is the id of the transfer that added it. A partition
+ * has at most one job waiting and one running: adding a transfer while a job
+ * waits changes nothing (that job will apply it), and adding one while a job
+ * runs queues a single job behind it (BullMQ's deduplication, keeping the
+ * last), so that what was accepted during a run is applied by the next.
+ * Completed jobs are removed at once.
  */
 export class TransferQueues {
   private readonly queues: Queue<TransferJobData>[];
@@ -42,6 +45,7 @@ export class TransferQueues {
   async enqueue(partition: number, data: TransferJobData): Promise<void> {
     await this.queue(partition).add('apply', data, {
       jobId: data.transferId,
+      deduplication: { id: 'wake-up', keepLastIfActive: true },
       attempts: this.config.JOB_ATTEMPTS,
       backoff: { type: 'exponential', delay: this.config.JOB_BACKOFF_MS },
       removeOnComplete: true,

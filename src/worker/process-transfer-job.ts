@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { TransferJobData } from '../queue/partitions.js';
 import type { Redis } from '../redis/connection.js';
 import { publishSettled } from '../redis/settled.js';
-import type { ApplyBatch } from '../services/apply-transfers.js';
+import type { ApplyBatch, SettledTransfer } from '../services/apply-transfers.js';
 
 export interface TransferJobContext {
   config: Pick<Config, 'APPLY_BATCH_SIZE' | 'REDIS_PREFIX'>;
@@ -15,11 +15,6 @@ export interface TransferJobContext {
   redis: Redis;
   logger: Logger;
   apply: ApplyBatch;
-  /**
-   * Removes the queued jobs of transfers that are already final, so that
-   * the queue does not run them one by one only to find nothing to do.
-   */
-  discardJobs: (partition: number, transferIds: string[]) => Promise<void>;
   /** True once the process is shutting down: a long backlog is left after the batch in hand. */
   stopping: () => boolean;
   /** Called after a batch settled something: its events wait to be numbered. */
@@ -29,6 +24,7 @@ export interface TransferJobContext {
 export type TransferJobOutcome = 'posted' | 'failed' | 'already_final' | 'missing';
 
 export interface TransferJobResult {
+  /** What became of the transfer whose acceptance added the job. */
   outcome: TransferJobOutcome;
   /** Transfers this run settled, its own and others of the partition. */
   applied: number;
@@ -36,73 +32,65 @@ export interface TransferJobResult {
 }
 
 /**
- * Handles one job, which is only a wake-up call: PostgreSQL decides what runs
- * and in what order. The partition of the job's queue is applied batch by
- * batch, oldest first, until the job's transfer is final; the transfer's own
- * row names its partition, which is followed if the two ever differ (after a
- * change of `PARTITIONS`). Most jobs find their transfer in the first batch
- * and never read it on their own. Errors reach the queue, which retries with
- * backoff; the apply step leaves transfers pending on any error, so a retry is
- * safe. A worker that is shutting down stops after the batch in hand and
- * hands the job back as a retry, so that shutdown never waits for a whole
- * backlog.
+ * Handles one job, which is only a wake-up call for its partition: PostgreSQL
+ * decides what runs and in what order. A partition has at most one job
+ * waiting and one running (see `TransferQueues.enqueue`), so a run applies
+ * the partition batch by batch, oldest first, until a batch comes back short
+ * of `APPLY_BATCH_SIZE`: everything that was pending when the job started is
+ * then final, and whatever was accepted meanwhile has a job of its own queued
+ * behind this one. The transfer that added the job is followed to its own
+ * partition if its row names another one (after a change of `PARTITIONS`).
+ *
+ * Errors reach the queue, which retries with backoff; the apply step leaves
+ * transfers pending on any error, so a retry is safe. A worker that is
+ * shutting down stops after the batch in hand and hands the job back as a
+ * retry, so that shutdown never waits for a whole backlog.
  */
 export async function processTransferJob(
   context: TransferJobContext,
   queuePartition: number,
   data: TransferJobData,
 ): Promise<TransferJobResult> {
+  const batchSize = context.config.APPLY_BATCH_SIZE;
   let partition = queuePartition;
+  let own: SettledTransfer | undefined;
   let applied = 0;
   for (let batches = 1; ; batches++) {
-    const result = await context.apply(context.sql, partition, context.config.APPLY_BATCH_SIZE);
+    const result = await context.apply(context.sql, partition, batchSize);
     applied += result.settled.length;
     if (result.settled.length > 0) context.onSettled?.();
-    const settledIds = result.settled.map((transfer) => transfer.id);
-    await publish(context, settledIds);
-    await discard(context, partition, settledIds, data.transferId);
+    await publish(context, result.settled);
+    own ??= result.settled.find((transfer) => transfer.id === data.transferId);
 
-    const own = result.settled.find((transfer) => transfer.id === data.transferId);
+    if (result.settled.length >= batchSize) {
+      if (context.stopping()) throw shuttingDown();
+      continue;
+    }
     if (own) return { outcome: own.status, applied, batches };
     const now = await findTransferState(context.sql, data.transferId);
     if (!now) return { outcome: 'missing', applied, batches };
     if (now.status !== 'pending') return { outcome: 'already_final', applied, batches };
-    if (context.stopping()) {
-      throw new AppError('unavailable', 'worker shutting down; the job will run again', {
-        retryable: true,
-      });
-    }
-    if (now.partition !== partition) {
-      partition = now.partition;
-      continue;
-    }
-    if (result.settled.length === 0) {
+    if (now.partition === partition) {
       throw new Error(`transfer ${data.transferId} is pending but not in partition ${partition}`);
     }
+    if (context.stopping()) throw shuttingDown();
+    partition = now.partition;
   }
 }
 
-async function publish(context: TransferJobContext, transferIds: string[]): Promise<void> {
+function shuttingDown(): AppError {
+  return new AppError('unavailable', 'worker shutting down; the job will run again', {
+    retryable: true,
+  });
+}
+
+async function publish(context: TransferJobContext, settled: SettledTransfer[]): Promise<void> {
+  if (settled.length === 0) return;
+  const transferIds = settled.map((transfer) => transfer.id);
   try {
     await publishSettled(context.redis, context.config.REDIS_PREFIX, transferIds);
   } catch (error) {
     // Waiters fall back to reading PostgreSQL; the transfers are settled either way.
     context.logger.warn({ err: error, count: transferIds.length }, 'settled signal not published');
-  }
-}
-
-async function discard(
-  context: TransferJobContext,
-  partition: number,
-  settledIds: string[],
-  ownId: string,
-): Promise<void> {
-  const others = settledIds.filter((id) => id !== ownId);
-  if (others.length === 0) return;
-  try {
-    await context.discardJobs(partition, others);
-  } catch (error) {
-    // Harmless: each of those jobs will run, find its transfer final and stop.
-    context.logger.warn({ err: error, count: others.length }, 'settled jobs not discarded');
   }
 }

@@ -57,12 +57,6 @@ export async function startTransferWorkers(
     redis,
     logger: deps.logger,
     apply: deps.apply ?? createPartitionApplier(deps.sql, config),
-    discardJobs: async (partition, transferIds) => {
-      if (partition >= config.PARTITIONS) return;
-      const queue = queues.queue(partition);
-      // A job that is locked (running elsewhere) is left alone and runs as a no-op.
-      await Promise.all(transferIds.map((id) => queue.remove(id, { removeChildren: false })));
-    },
     stopping: () => closing,
     onSettled: () => sequencer.nudge(),
   };

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import type { Sql } from '../../src/db/sql.js';
+import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import { testConfig } from '../support/env.js';
+import {
+  captureLogger,
+  connect,
+  createAccount,
+  createWorkerDatabase,
+  dropScratchDatabase,
+  enqueueAll,
+  healthyLedger,
+  insertPendingTransfers,
+  ledgerReport,
+  newTenant,
+  statuses,
+  waitForFinal,
+  waitUntil,
+} from './fixtures.js';
+import { createProducer, startInProcessWorkers } from './support.js';
+
+let databaseUrl: string;
+let sql: Sql;
+const cleanups: (() => Promise<void>)[] = [];
+
+function config(): Config {
+  return testConfig({ DATABASE_URL: databaseUrl });
+}
+
+beforeAll(async () => {
+  databaseUrl = await createWorkerDatabase();
+  sql = connect(config());
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await sql?.end({ timeout: 5 });
+  if (databaseUrl) await dropScratchDatabase(databaseUrl);
+});
+
+describe('jobs as wake-up calls of their partition', () => {
+  it('keeps one job waiting for a partition, however many transfers are added', async () => {
+    const cfg = config();
+    const producer = createProducer(cfg);
+    cleanups.push(() => producer.close());
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const alice = await createAccount(sql, tenantId);
+    const transfers = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      Array.from({ length: 30 }, () => ({ source: bank, destination: alice, amount: 1n })),
+    );
+    const partition = transfers[0]?.partition ?? 0;
+
+    await enqueueAll(producer.queues, transfers);
+    expect(await producer.queues.queue(partition).getJobCounts('wait')).toEqual({ wait: 1 });
+
+    const workers = await startInProcessWorkers(cfg, { sweeper: false });
+    cleanups.push(() => workers.close());
+    expect(await waitForFinal(sql, tenantId)).toEqual({ pending: 0, posted: 30, failed: 0 });
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(30));
+  });
+
+  it('applies what was accepted while a job ran with the job queued behind it', async () => {
+    const cfg = config();
+    const producer = createProducer(cfg);
+    cleanups.push(() => producer.close());
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const alice = await createAccount(sql, tenantId);
+    const [first] = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: bank, destination: alice, amount: 1n },
+    ]);
+    if (!first) throw new Error('no transfer');
+
+    // The first run applies, then waits before its job can finish.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let applied: () => void = () => {};
+    const firstApplied = new Promise<void>((resolve) => {
+      applied = resolve;
+    });
+    let runs = 0;
+    const { logger, records } = captureLogger();
+    const workers = await startInProcessWorkers(cfg, {
+      sweeper: false,
+      logger,
+      apply: async (db, partition, batchSize) => {
+        const result = await applyPendingBatch(db, partition, batchSize);
+        runs += 1;
+        if (runs === 1) {
+          applied();
+          await released;
+        }
+        return result;
+      },
+    });
+    cleanups.push(() => workers.close());
+    await enqueueAll(producer.queues, [first]);
+    await firstApplied;
+
+    const later = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      Array.from({ length: 10 }, () => ({ source: bank, destination: alice, amount: 1n })),
+    );
+    await enqueueAll(producer.queues, later);
+    const queue = producer.queues.queue(first.partition);
+    expect(await queue.getJobCounts('active', 'wait')).toEqual({ active: 1, wait: 0 });
+    expect(await statuses(sql, [first.id])).toEqual(['posted']);
+    release();
+
+    await waitForFinal(sql, tenantId);
+    await waitUntil('both jobs logged', async () =>
+      Promise.resolve(records.filter((record) => record.msg === 'transfer job').length >= 2),
+    );
+    const jobs = records.filter((record) => record.msg === 'transfer job');
+    expect(jobs.map((record) => record.applied)).toEqual([1, 10]);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(11));
+  });
+});
