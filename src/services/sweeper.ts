@@ -45,7 +45,9 @@ export interface SweepResult {
  * - makes sure every transfer pending for longer than
  *   SWEEPER_PENDING_AFTER_MS has a live job: none is added, a failed one is
  *   retried, one waiting, delayed or active is left alone. This is safe
- *   because job ids are transfer ids and the apply step is idempotent;
+ *   because job ids are transfer ids and the apply step is idempotent, and
+ *   an add for a partition that already has a job waiting or running is
+ *   absorbed by the queue's deduplication;
  * - deletes expired idempotency records, a bounded number per pass.
  */
 export async function sweepOnce(deps: SweeperDeps): Promise<SweepResult | undefined> {
