@@ -81,9 +81,15 @@ export async function hasPendingTransfers(db: Db, accountId: string): Promise<bo
   return rows.length > 0;
 }
 
+/**
+ * Marks a locked account closed. The time is read when the row is written,
+ * not when the transaction began: the close may have waited for the row
+ * behind transfers that posted on the account, and must not appear to
+ * precede them.
+ */
 export async function markAccountClosed(db: Db, id: string): Promise<AccountRow> {
   const [row] = await db<AccountRow[]>`
-    update accounts set closed_at = now(), version = version + 1
+    update accounts set closed_at = clock_timestamp(), version = version + 1
     where id = ${id}
     returning ${db.unsafe(COLUMNS)}`;
   if (!row) throw new Error(`account ${id} vanished while locked`);

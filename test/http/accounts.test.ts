@@ -92,6 +92,35 @@ describe('accounts', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('dates a close, and its event, after whatever held the account before it', async () => {
+    const id = await openAccount(app, key);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Another transaction holds the row, as an apply transaction posting on it would.
+    let heldUntil = new Date(0);
+    const holder = app.sql.begin(async (tx) => {
+      await tx`select id from accounts where id = ${id} for update`;
+      await held;
+      const [row] = await tx<{ at: Date }[]>`select clock_timestamp() as at`;
+      heldUntil = row?.at ?? heldUntil;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const closing = call<{ closed_at: string }>(app, 'DELETE', `/v1/accounts/${id}`, { key });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await holder;
+    const closed = await closing;
+
+    expect(closed.status).toBe(200);
+    expect(new Date(closed.body.closed_at).getTime()).toBeGreaterThanOrEqual(heldUntil.getTime());
+    const [event] = await app.sql<{ createdAt: Date }[]>`
+      select created_at from events where type = 'account.closed' and data->>'id' = ${id}`;
+    expect(event?.createdAt.getTime()).toBeGreaterThanOrEqual(heldUntil.getTime());
+  });
+
   it('refuses to close an account with pending transfers or a balance (409)', async () => {
     const source = await openAccount(app, key, { overdraft_limit: 100 });
     const destination = await openAccount(app, key);
