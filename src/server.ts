@@ -9,6 +9,7 @@ import { stopOnSignals } from './lib/process-lifecycle.js';
 import { createLogger } from './logger.js';
 import { TransferQueues } from './queue/transfer-queues.js';
 import { createRedis } from './redis/connection.js';
+import { createAcceptancePool } from './services/transfers.js';
 import { DeliveryQueue } from './webhooks/queue.js';
 
 /**
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'web');
   const sql = createSql(config, { application: 'fintech-core-web' });
+  const acceptSql = createAcceptancePool(config);
   // Idempotency sends its lock and cache read together: one round trip.
   const redis = createRedis(config, { name: 'web', autoPipelining: true });
   const queueConnection = createRedis(config, { name: 'web-queues' });
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   const deliveries = new DeliveryQueue(config, queueConnection);
 
   const inFlight = new InFlight();
-  const deps: Deps = { config, sql, redis, queues, deliveries, waiters, log, inFlight };
+  const deps: Deps = { config, sql, acceptSql, redis, queues, deliveries, waiters, log, inFlight };
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
     log.info({ host: info.address, port: info.port }, 'listening');
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
       clearInterval(idleSweep);
       await Promise.all([queues.close(), deliveries.close()]);
       await Promise.all([redis.quit(), queueConnection.quit(), subscriber.quit()]);
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), acceptSql.end({ timeout: 5 })]);
     },
   });
 }

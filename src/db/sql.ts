@@ -14,8 +14,16 @@ export type Db = Sql | TransactionSql;
  */
 export function createSql(
   config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
-  options: { max?: number; application?: string; onQuery?: (query: string) => void } = {},
+  options: {
+    max?: number;
+    application?: string;
+    onQuery?: (query: string) => void;
+    /** Longest wait for a lock before a statement fails with SQLSTATE 55P03. */
+    lockTimeoutMs?: number;
+  } = {},
 ): Sql {
+  const lockTimeout =
+    options.lockTimeoutMs === undefined ? {} : { lock_timeout: options.lockTimeoutMs };
   const onQuery = options.onQuery;
   return postgres(config.DATABASE_URL, {
     debug: onQuery ? (_connection, query) => onQuery(query) : false,
@@ -25,7 +33,7 @@ export function createSql(
     // json values, and a client's metadata must come back as it was sent.
     transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
     onnotice: () => {},
-    connection: { application_name: options.application ?? 'fintech-core' },
+    connection: { application_name: options.application ?? 'fintech-core', ...lockTimeout },
     idle_timeout: 60,
   }) as unknown as Sql;
 }

@@ -11,6 +11,11 @@ import type { SettledWaiters } from './long-poll.js';
 export interface Deps {
   config: Config;
   sql: Sql;
+  /**
+   * The pool of the acceptance statements (see `createAcceptancePool`); the
+   * main pool when absent.
+   */
+  acceptSql?: Sql;
   redis: Redis;
   queues: TransferQueues;
   /** Producer side of the webhook delivery queue, for manual retries. */

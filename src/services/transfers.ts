@@ -11,7 +11,7 @@ import {
   type TransferFilter,
   type TransferRow,
 } from '../data/transfers.js';
-import type { Db, Sql, TransactionSql } from '../db/sql.js';
+import { createSql, type Db, type Sql, type TransactionSql } from '../db/sql.js';
 import { Coalescer } from '../lib/coalescer.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
@@ -46,6 +46,32 @@ export interface AcceptDeps {
 /** Accepts the first attempts of concurrent requests together (see `createTransferAcceptor`). */
 export type TransferAcceptor = Coalescer<NewKeyedTransfer, TransferRow | undefined>;
 
+/** SQLSTATE of a statement that gave up waiting for a lock (`lock_timeout`). */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** How long a group waits for a source's acceptance lock held elsewhere. */
+export const ACCEPT_LOCK_WAIT_MS = 100;
+
+/**
+ * The acceptance statements' own connections, as many as may run at once,
+ * each waiting at most `ACCEPT_LOCK_WAIT_MS` for a lock. A group whose source
+ * is held longer (by another web process's statement, or by a transaction
+ * stuck on it) gives up, and its requests are accepted one by one on the main
+ * pool, where each waits for its own source: one held source never stalls
+ * the other sources of this process for longer than that.
+ */
+export function createAcceptancePool(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'ACCEPT_STATEMENTS'>,
+  options: { onQuery?: (query: string) => void } = {},
+): Sql {
+  return createSql(config, {
+    max: config.ACCEPT_STATEMENTS,
+    application: 'fintech-core-accept',
+    lockTimeoutMs: ACCEPT_LOCK_WAIT_MS,
+    ...options,
+  });
+}
+
 /**
  * The common case of acceptance, shared by the concurrent requests of one
  * web process: first attempts that arrive while earlier statements run are
@@ -66,9 +92,12 @@ export function createTransferAcceptor(
     try {
       return await insertTransfersWithNewKeys(sql, items);
     } catch (error) {
-      log.warn(
+      const lockWait = (error as { code?: unknown }).code === LOCK_NOT_AVAILABLE;
+      log[lockWait ? 'info' : 'warn'](
         { err: error, count: items.length },
-        'accepting a group of transfers failed; each is retried on its own',
+        lockWait
+          ? 'a group of transfers waited too long for a source; each is accepted on its own'
+          : 'accepting a group of transfers failed; each is retried on its own',
       );
       return items.map(() => undefined);
     }

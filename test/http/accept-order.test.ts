@@ -97,4 +97,47 @@ describe('acceptance order per source', () => {
     release();
     await holder;
   });
+
+  it('does not let a held source stall the requests of other sources behind it', async () => {
+    const other = await openAccount(app, key, { overdraft_limit: 1_000 });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holder = app.sql.begin(async (tx) => {
+      await lockSourceForAcceptance(tx, source);
+      await held;
+    });
+    await sleep(50);
+
+    const body = (from: string, amount: number) => ({
+      source_account_id: from,
+      destination_account_id: destination,
+      amount,
+      currency: 'EUR',
+    });
+    const blocked = call<{ id: string }>(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'held-source' },
+      body: body(source, 3),
+    });
+    await sleep(20);
+    const free = call(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'free-source' },
+      body: body(other, 4),
+    });
+    const freeAnswer = await Promise.race([free, sleep(1_000).then(() => undefined)]);
+    const stillWaiting = await Promise.race([
+      blocked.then(() => false),
+      sleep(100).then(() => true),
+    ]);
+    release();
+    await holder;
+
+    expect(freeAnswer?.status).toBe(202);
+    expect(stillWaiting).toBe(true);
+    expect((await free).status).toBe(202);
+    expect((await blocked).status).toBe(202);
+  });
 });

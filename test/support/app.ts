@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { TransferQueues } from '../../src/queue/transfer-queues.js';
 import { createRedis } from '../../src/redis/connection.js';
 import { createTenant } from '../../src/services/tenants.js';
+import { createAcceptancePool } from '../../src/services/transfers.js';
 import { DeliveryQueue } from '../../src/webhooks/queue.js';
 import { testConfig } from './env.js';
 
@@ -30,6 +31,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   const log = createLogger(config, 'test-web');
   const queries: string[] = [];
   const sql = createSql(config, { onQuery: (query) => queries.push(query) });
+  const acceptSql = createAcceptancePool(config, { onQuery: (query) => queries.push(query) });
   const redis = createRedis(config, { autoPipelining: true });
   const queueConnection = createRedis(config, { blocking: true });
   const subscriber = createRedis(config, { blocking: true });
@@ -37,7 +39,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   await waiters.start();
   const queues = new TransferQueues(config, queueConnection);
   const deliveries = new DeliveryQueue(config, queueConnection);
-  const deps: Deps = { config, sql, redis, queues, deliveries, waiters, log };
+  const deps: Deps = { config, sql, acceptSql, redis, queues, deliveries, waiters, log };
   const app = createApp(deps);
 
   return {
@@ -59,7 +61,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
       redis.disconnect();
       queueConnection.disconnect();
       subscriber.disconnect();
-      await sql.end();
+      await Promise.all([sql.end(), acceptSql.end()]);
     },
   };
 }

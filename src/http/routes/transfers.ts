@@ -79,7 +79,7 @@ const list = createRoute({
 });
 
 export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
-  const acceptor = createTransferAcceptor(deps.sql, deps.config, deps.log);
+  const acceptor = createTransferAcceptor(deps.acceptSql ?? deps.sql, deps.config, deps.log);
   const acceptDeps = { ...deps, acceptor };
 
   app.openapi(create, async (c) => {
