@@ -35,9 +35,17 @@ async function main(): Promise<void> {
   const inFlight = new InFlight();
   const deps: Deps = { config, sql, acceptSql, redis, queues, deliveries, waiters, log, inFlight };
   const app = createApp(deps);
+  // Nothing has been accepted yet when listening fails (a port in use, say):
+  // say why in one line and stop, instead of an unhandled error event.
+  const cannotListen = (error: Error) => {
+    log.fatal({ err: error, host: config.HOST, port: config.PORT }, 'cannot listen');
+    process.exit(1);
+  };
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
+    server.off('error', cannotListen);
     log.info({ host: info.address, port: info.port }, 'listening');
   });
+  server.once('error', cannotListen);
 
   stopOnSignals({
     name: 'web',
