@@ -56,6 +56,11 @@ export const configSchema = z.object({
   JOB_ATTEMPTS: int(1, 1000).default(25),
   JOB_BACKOFF_MS: int(1, 600_000).default(500),
   /**
+   * Longest wait between two attempts of a transfer job. A partition's later
+   * transfers wait behind its job, so the doubling stops here.
+   */
+  JOB_BACKOFF_MAX_MS: int(1, 3_600_000).default(10_000),
+  /**
    * How long a transfer job's queue lock lives without renewal (renewed at
    * half this): how long a partition waits after its worker died mid-job. A
    * lock that lapses while its worker still runs costs only a wasted run,

@@ -12,6 +12,23 @@ import { type TransferJobData, transferQueueName } from './partitions.js';
  * last), so that what was accepted during a run is applied by the next.
  * Completed jobs are removed at once.
  */
+/** The backoff type of transfer jobs; workers compute it with `retryDelayMs`. */
+export const CAPPED_BACKOFF = 'capped-exponential';
+
+/**
+ * The wait before attempt `attemptsMade + 1` of a transfer job: doubling from
+ * JOB_BACKOFF_MS, but never above JOB_BACKOFF_MAX_MS. Uncapped, a partition
+ * whose job failed a dozen times during an outage would wait hours after the
+ * outage ended, and every transfer accepted meanwhile with it.
+ */
+export function retryDelayMs(
+  attemptsMade: number,
+  config: Pick<Config, 'JOB_BACKOFF_MS' | 'JOB_BACKOFF_MAX_MS'>,
+): number {
+  const doublings = Math.max(0, Math.min(attemptsMade - 1, 30));
+  return Math.min(config.JOB_BACKOFF_MS * 2 ** doublings, config.JOB_BACKOFF_MAX_MS);
+}
+
 export class TransferQueues {
   private readonly queues: Queue<TransferJobData>[];
 
@@ -47,7 +64,7 @@ export class TransferQueues {
       jobId: data.transferId,
       deduplication: { id: 'wake-up', keepLastIfActive: true },
       attempts: this.config.JOB_ATTEMPTS,
-      backoff: { type: 'exponential', delay: this.config.JOB_BACKOFF_MS },
+      backoff: { type: CAPPED_BACKOFF, delay: this.config.JOB_BACKOFF_MS },
       removeOnComplete: true,
       removeOnFail: { age: 7 * 86_400 },
     });

@@ -4,7 +4,7 @@ import type { Sql } from '../db/sql.js';
 import { isTransientError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
-import { TransferQueues } from '../queue/transfer-queues.js';
+import { CAPPED_BACKOFF, retryDelayMs, TransferQueues } from '../queue/transfer-queues.js';
 import { createRedis, type Redis } from '../redis/connection.js';
 import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
@@ -78,6 +78,10 @@ export async function startTransferWorkers(
         concurrency: 1,
         lockDuration,
         stalledInterval: lockDuration / 2,
+        settings: {
+          backoffStrategy: (attemptsMade, type) =>
+            type === CAPPED_BACKOFF ? retryDelayMs(attemptsMade, config) : config.JOB_BACKOFF_MS,
+        },
       },
     );
     worker.on('error', (error) => deps.logger.warn({ err: error, partition }, 'queue error'));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { Sql } from '../../src/db/sql.js';
+import { retryDelayMs } from '../../src/queue/transfer-queues.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import { testConfig } from '../support/env.js';
 import {
@@ -18,14 +19,14 @@ import {
   waitForFinal,
   waitUntil,
 } from './fixtures.js';
-import { createProducer, startInProcessWorkers } from './support.js';
+import { createProducer, startInProcessWorkers, transientError } from './support.js';
 
 let databaseUrl: string;
 let sql: Sql;
 const cleanups: (() => Promise<void>)[] = [];
 
-function config(): Config {
-  return testConfig({ DATABASE_URL: databaseUrl });
+function config(overrides: Record<string, string> = {}): Config {
+  return testConfig({ DATABASE_URL: databaseUrl, ...overrides });
 }
 
 beforeAll(async () => {
@@ -123,5 +124,51 @@ describe('jobs as wake-up calls of their partition', () => {
     const jobs = records.filter((record) => record.msg === 'transfer job');
     expect(jobs.map((record) => record.applied)).toEqual([1, 10]);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(11));
+  });
+
+  it('doubles the wait between attempts up to a cap', () => {
+    const limits = { JOB_BACKOFF_MS: 500, JOB_BACKOFF_MAX_MS: 10_000 };
+    const waits = [1, 2, 3, 4, 5, 6, 25, 1_000].map((made) => retryDelayMs(made, limits));
+    expect(waits).toEqual([500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000]);
+  });
+
+  it('retries a failing partition at capped intervals, with the transfers queued behind it', async () => {
+    const cfg = config({ JOB_BACKOFF_MS: '50', JOB_BACKOFF_MAX_MS: '100' });
+    const producer = createProducer(cfg);
+    cleanups.push(() => producer.close());
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const alice = await createAccount(sql, tenantId);
+    let failures = 0;
+    const workers = await startInProcessWorkers(cfg, {
+      sweeper: false,
+      apply: async (db, partition, batchSize) => {
+        // An outage of six attempts: doubling from 50 ms without a cap would wait 3.15 s.
+        if (failures < 6) {
+          failures += 1;
+          throw transientError();
+        }
+        return applyPendingBatch(db, partition, batchSize);
+      },
+    });
+    cleanups.push(() => workers.close());
+    const started = Date.now();
+    const first = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: bank, destination: alice, amount: 1n },
+    ]);
+    await enqueueAll(producer.queues, first);
+    await waitUntil('the job has failed twice', async () => Promise.resolve(failures >= 2));
+    const later = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      Array.from({ length: 5 }, () => ({ source: bank, destination: alice, amount: 1n })),
+    );
+    await enqueueAll(producer.queues, later);
+
+    await waitForFinal(sql, tenantId);
+    expect(failures).toBe(6);
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(6));
   });
 });
