@@ -3,6 +3,7 @@ import { insertTransfer, lockSourceForAcceptance } from '../../src/data/transfer
 import { newId } from '../../src/lib/ids.js';
 import { partitionOf } from '../../src/queue/partitions.js';
 import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+import { type Gate, gate } from '../support/gate.js';
 
 let app: TestApp;
 let key: string;
@@ -20,12 +21,17 @@ afterAll(() => app.close());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Holds an account's acceptance lock, in a transaction of its own, until `until` opens. */
+function holdSource(account: string, until: Gate): Promise<unknown> {
+  return app.sql.begin(async (tx) => {
+    await lockSourceForAcceptance(tx, account);
+    await until.opened;
+  });
+}
+
 describe('acceptance order per source', () => {
   it('does not commit a later transfer of a source while an earlier one is in flight', async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
     const earlier = newId('tr');
     const first = app.sql.begin(async (tx) => {
       await lockSourceForAcceptance(tx, source);
@@ -43,7 +49,7 @@ describe('acceptance order per source', () => {
         attempt: 1,
         previousAttemptId: null,
       });
-      await held;
+      await held.opened;
     });
     await sleep(100);
 
@@ -61,7 +67,7 @@ describe('acceptance order per source', () => {
     try {
       raced = await Promise.race([later.then(() => 'answered'), sleep(500).then(() => 'waiting')]);
     } finally {
-      release();
+      held.open();
       await first;
     }
     expect(raced).toBe('waiting');
@@ -74,14 +80,8 @@ describe('acceptance order per source', () => {
 
   it('lets transfers of other sources through meanwhile', async () => {
     const other = await openAccount(app, key, { overdraft_limit: 1_000 });
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const holder = app.sql.begin(async (tx) => {
-      await lockSourceForAcceptance(tx, source);
-      await held;
-    });
+    const held = gate();
+    const holder = holdSource(source, held);
     await sleep(50);
     const answer = await call(app, 'POST', '/v1/transfers', {
       key,
@@ -94,20 +94,14 @@ describe('acceptance order per source', () => {
       },
     });
     expect(answer.status).toBe(202);
-    release();
+    held.open();
     await holder;
   });
 
   it('does not let a held source stall the requests of other sources behind it', async () => {
     const other = await openAccount(app, key, { overdraft_limit: 1_000 });
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const holder = app.sql.begin(async (tx) => {
-      await lockSourceForAcceptance(tx, source);
-      await held;
-    });
+    const held = gate();
+    const holder = holdSource(source, held);
     await sleep(50);
 
     const body = (from: string, amount: number) => ({
@@ -132,7 +126,7 @@ describe('acceptance order per source', () => {
       blocked.then(() => false),
       sleep(100).then(() => true),
     ]);
-    release();
+    held.open();
     await holder;
 
     expect(freeAnswer?.status).toBe(202);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+import { gate } from '../support/gate.js';
 
 let app: TestApp;
 let key: string;
@@ -94,15 +95,12 @@ describe('accounts', () => {
 
   it('dates a close, and its event, after whatever held the account before it', async () => {
     const id = await openAccount(app, key);
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
     // Another transaction holds the row, as an apply transaction posting on it would.
     let heldUntil = new Date(0);
     const holder = app.sql.begin(async (tx) => {
       await tx`select id from accounts where id = ${id} for update`;
-      await held;
+      await held.opened;
       const [row] = await tx<{ at: Date }[]>`select clock_timestamp() as at`;
       heldUntil = row?.at ?? heldUntil;
     });
@@ -110,7 +108,7 @@ describe('accounts', () => {
 
     const closing = call<{ closed_at: string }>(app, 'DELETE', `/v1/accounts/${id}`, { key });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    release();
+    held.open();
     await holder;
     const closed = await closing;
 

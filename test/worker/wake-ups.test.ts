@@ -4,6 +4,7 @@ import type { Sql } from '../../src/db/sql.js';
 import { retryDelayMs } from '../../src/queue/transfer-queues.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import { testConfig } from '../support/env.js';
+import { gate } from '../support/gate.js';
 import {
   captureLogger,
   connect,
@@ -78,14 +79,8 @@ describe('jobs as wake-up calls of their partition', () => {
     if (!first) throw new Error('no transfer');
 
     // The first run applies, then waits before its job can finish.
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let applied: () => void = () => {};
-    const firstApplied = new Promise<void>((resolve) => {
-      applied = resolve;
-    });
+    const released = gate();
+    const firstApplied = gate();
     let runs = 0;
     const { logger, records } = captureLogger();
     const workers = await startInProcessWorkers(cfg, {
@@ -95,15 +90,15 @@ describe('jobs as wake-up calls of their partition', () => {
         const result = await applyPendingBatch(db, partition, batchSize);
         runs += 1;
         if (runs === 1) {
-          applied();
-          await released;
+          firstApplied.open();
+          await released.opened;
         }
         return result;
       },
     });
     cleanups.push(() => workers.close());
     await enqueueAll(producer.queues, [first]);
-    await firstApplied;
+    await firstApplied.opened;
 
     const later = await insertPendingTransfers(
       sql,
@@ -115,7 +110,7 @@ describe('jobs as wake-up calls of their partition', () => {
     const queue = producer.queues.queue(first.partition);
     expect(await queue.getJobCounts('active', 'wait')).toEqual({ active: 1, wait: 0 });
     expect(await statuses(sql, [first.id])).toEqual(['posted']);
-    release();
+    released.open();
 
     await waitForFinal(sql, tenantId);
     await waitUntil('both jobs logged', async () =>
@@ -132,7 +127,7 @@ describe('jobs as wake-up calls of their partition', () => {
     expect(waits).toEqual([500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000]);
   });
 
-  it('retries a failing partition at capped intervals, with the transfers queued behind it', async () => {
+  it('retries a failing partition at capped intervals, transfers queued behind it', async () => {
     const cfg = config({ JOB_BACKOFF_MS: '50', JOB_BACKOFF_MAX_MS: '100' });
     const producer = createProducer(cfg);
     cleanups.push(() => producer.close());
