@@ -12,6 +12,9 @@ import { type TransferJobData, transferQueueName } from './partitions.js';
  * last), so that what was accepted during a run is applied by the next.
  * Completed jobs are removed at once.
  */
+/** The deduplication id of a partition's wake-up job. */
+const WAKE_UP = 'wake-up';
+
 /** The backoff type of transfer jobs; workers compute it with `retryDelayMs`. */
 export const CAPPED_BACKOFF = 'capped-exponential';
 
@@ -28,6 +31,9 @@ export function retryDelayMs(
   const doublings = Math.max(0, Math.min(attemptsMade - 1, 30));
   return Math.min(config.JOB_BACKOFF_MS * 2 ** doublings, config.JOB_BACKOFF_MAX_MS);
 }
+
+/** Job states in which a wake-up job will still run. */
+const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 export class TransferQueues {
   private readonly queues: Queue<TransferJobData>[];
@@ -62,12 +68,30 @@ export class TransferQueues {
   async enqueue(partition: number, data: TransferJobData): Promise<void> {
     await this.queue(partition).add('apply', data, {
       jobId: data.transferId,
-      deduplication: { id: 'wake-up', keepLastIfActive: true },
+      deduplication: { id: WAKE_UP, keepLastIfActive: true },
       attempts: this.config.JOB_ATTEMPTS,
       backoff: { type: CAPPED_BACKOFF, delay: this.config.JOB_BACKOFF_MS },
       removeOnComplete: true,
       removeOnFail: { age: 7 * 86_400 },
     });
+  }
+
+  /**
+   * Frees a partition's wake-up when the job it points to can no longer run:
+   * gone, finished, or in none of the queue's lists (after a partial loss of
+   * Redis data). Deduplication would otherwise absorb every later add into
+   * that job, and the partition would wait forever. A job that waits, runs
+   * or waits for a retry is left alone. Answers whether it freed the key.
+   */
+  async releaseStaleWakeUp(partition: number): Promise<boolean> {
+    const queue = this.queue(partition);
+    const jobId = await queue.getDeduplicationJobId(WAKE_UP);
+    if (!jobId) return false;
+    const job = await queue.getJob(jobId);
+    const state = job ? await job.getState() : 'unknown';
+    if (LIVE_STATES.has(state)) return false;
+    await queue.removeDeduplicationKey(WAKE_UP);
+    return true;
   }
 
   /**

@@ -47,7 +47,9 @@ export interface SweepResult {
  *   retried, one waiting, delayed or active is left alone. This is safe
  *   because job ids are transfer ids and the apply step is idempotent, and
  *   an add for a partition that already has a job waiting or running is
- *   absorbed by the queue's deduplication;
+ *   absorbed by the queue's deduplication; first, a partition's wake-up
+ *   that points to a job which can no longer run is freed (see
+ *   `TransferQueues.releaseStaleWakeUp`);
  * - deletes expired idempotency records, a bounded number per pass.
  */
 export async function sweepOnce(deps: SweeperDeps): Promise<SweepResult | undefined> {
@@ -60,6 +62,8 @@ export async function sweepOnce(deps: SweeperDeps): Promise<SweepResult | undefi
       deps.config.SWEEPER_PENDING_AFTER_MS,
       STALE_LIMIT,
     );
+    const partitions = [...new Set(stale.map((transfer) => queuePartition(deps.config, transfer)))];
+    await releaseStaleWakeUps(deps, partitions);
     const repairs = await repairAll(
       stale,
       (transfer) => ensureTransferJob(deps, transfer),
@@ -82,6 +86,19 @@ export async function sweepOnce(deps: SweeperDeps): Promise<SweepResult | undefi
       deletedKeys,
     };
   });
+}
+
+/** Frees the wake-ups of partitions with stale transfers whose job can no longer run. */
+async function releaseStaleWakeUps(deps: SweeperDeps, partitions: number[]): Promise<void> {
+  for (const partition of partitions) {
+    try {
+      if (await deps.queues.releaseStaleWakeUp(partition)) {
+        deps.logger.warn({ partition }, 'sweeper freed a wake-up whose job could no longer run');
+      }
+    } catch (error) {
+      deps.logger.warn({ err: error, partition }, 'sweeper could not check a wake-up');
+    }
+  }
 }
 
 function ensureTransferJob(deps: SweeperDeps, transfer: StalePendingTransfer) {

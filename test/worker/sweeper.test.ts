@@ -57,6 +57,14 @@ async function acceptSome(cfg: Config, count: number) {
   return { tenantId, transfers };
 }
 
+/** The accounts of a transfer, to send another one between them. */
+async function accountsOf(transferId: string): Promise<{ source: string; destination: string }> {
+  const [row] = await sql<{ sourceAccountId: string; destinationAccountId: string }[]>`
+    select source_account_id, destination_account_id from transfers where id = ${transferId}`;
+  if (!row) throw new Error(`no transfer ${transferId}`);
+  return { source: row.sourceAccountId, destination: row.destinationAccountId };
+}
+
 function sweeps(records: ReturnType<typeof captureLogger>['records']) {
   return records.filter((record) => record.msg === 'sweep');
 }
@@ -92,6 +100,39 @@ describe('recovery sweeper', () => {
     expect(counts.pending).toBe(0);
     const reenqueued = sweeps(records).reduce((sum, record) => sum + Number(record.reenqueued), 0);
     expect(reenqueued).toBeGreaterThan(0);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(counts.posted));
+  });
+
+  it('frees a partition whose wake-up points to a settled job that left every list', async () => {
+    const cfg = config();
+    const producer = producerFor(cfg);
+    const { tenantId, transfers } = await acceptSome(cfg, 1);
+    const [first] = transfers;
+    if (!first) throw new Error('no transfer');
+    await enqueueAll(producer.queues, [first]);
+    // Its transfer settles by another way, and a partial loss of Redis data
+    // leaves the job's hash but not its place in the queue.
+    await applyPendingBatch(sql, first.partition, 100);
+    const queueKey = `${cfg.REDIS_PREFIX}:transfers-p${first.partition}`;
+    expect(await producer.redis.lrem(`${queueKey}:wait`, 0, first.id)).toBe(1);
+    const more = await insertPendingTransfers(sql, cfg, tenantId, [
+      { ...(await accountsOf(first.id)), amount: 1n },
+    ]);
+    await enqueueAll(producer.queues, more);
+    const queue = producer.queues.queue(first.partition);
+    expect(await queue.getJobCounts('wait', 'active', 'delayed')).toEqual({
+      wait: 0,
+      active: 0,
+      delayed: 0,
+    });
+
+    const { logger, records } = captureLogger();
+    const set = await startInProcessWorkers(cfg, { logger });
+    cleanups.push(() => set.close());
+    const counts = await waitForFinal(sql, tenantId);
+
+    expect(counts.pending).toBe(0);
+    expect(records.some((record) => record.msg.startsWith('sweeper freed a wake-up'))).toBe(true);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(counts.posted));
   });
 
