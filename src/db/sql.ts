@@ -8,6 +8,14 @@ export type TransactionSql = postgres.TransactionSql<{ bigint: bigint }>;
 export type Db = Sql | TransactionSql;
 
 /**
+ * A session of this project is never idle inside a transaction for more than
+ * moments (between two statements of one request or batch). One that is
+ * (a frozen process, a connection whose peer vanished) holds its locks, such
+ * as a partition's, and everything behind them waits; PostgreSQL ends it.
+ */
+const IDLE_IN_TRANSACTION_MS = 10_000;
+
+/**
  * A pool of PostgreSQL connections. `bigint` columns come back as JS bigint,
  * never as a lossy number; column names are converted to camelCase here and
  * nowhere else, and json values are left exactly as stored.
@@ -33,7 +41,11 @@ export function createSql(
     // json values, and a client's metadata must come back as it was sent.
     transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
     onnotice: () => {},
-    connection: { application_name: options.application ?? 'fintech-core', ...lockTimeout },
+    connection: {
+      application_name: options.application ?? 'fintech-core',
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+      ...lockTimeout,
+    },
     idle_timeout: 60,
   }) as unknown as Sql;
 }
