@@ -8,20 +8,21 @@ const COLUMNS = `id, tenant_id, source_account_id, destination_account_id, parti
   currency, description, metadata, status, failure_code, attempt, previous_attempt_id,
   created_at, posted_at, failed_at`;
 
-export interface NewTransfer {
-  id: string;
-  tenantId: string;
-  sourceAccountId: string;
-  destinationAccountId: string;
-  partition: number;
-  amount: bigint;
-  currency: string;
-  description: string | null;
-  metadata: Record<string, unknown>;
-  idempotencyKeyId: bigint | null;
-  attempt: number;
-  previousAttemptId: string | null;
-}
+/** What acceptance writes of a transfer; the database fills in the rest. */
+export type NewTransfer = Pick<
+  TransferRow,
+  | 'id'
+  | 'tenantId'
+  | 'sourceAccountId'
+  | 'destinationAccountId'
+  | 'partition'
+  | 'amount'
+  | 'currency'
+  | 'description'
+  | 'metadata'
+  | 'attempt'
+  | 'previousAttemptId'
+> & { idempotencyKeyId: bigint | null };
 
 export async function insertTransfer(db: Db, transfer: NewTransfer): Promise<TransferRow> {
   const [row] = await db<TransferRow[]>`
