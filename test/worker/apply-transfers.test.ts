@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { Sql } from '../../src/db/sql.js';
 import { partitionOf } from '../../src/queue/partitions.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
-import { testConfig } from '../support/env.js';
 import {
   balanceOf,
   captureLogger,
   connect,
   createAccount,
   createAccounts,
-  createWorkerDatabase,
-  dropScratchDatabase,
   enqueueAll,
   healthyLedger,
   insertPendingTransfers,
@@ -25,35 +22,20 @@ import {
 } from './fixtures.js';
 import {
   appliedOneByOne,
-  createProducer,
-  type InProcessWorkers,
   type Producer,
   startInProcessWorkers,
   transientError,
+  useWorkerDatabase,
 } from './support.js';
 
-let databaseUrl: string;
+const scratch = useWorkerDatabase();
+const config = scratch.config;
 let sql: Sql;
-const cleanups: (() => Promise<void>)[] = [];
+beforeAll(() => {
+  sql = scratch.sql;
+});
 
-function config(overrides: Record<string, string> = {}): Config {
-  return testConfig({ DATABASE_URL: databaseUrl, ...overrides });
-}
-
-async function workersFor(
-  cfg: Config,
-  options: Parameters<typeof startInProcessWorkers>[1] = {},
-): Promise<InProcessWorkers> {
-  const set = await startInProcessWorkers(cfg, options);
-  cleanups.push(() => set.close());
-  return set;
-}
-
-function producerFor(cfg: Config): Producer {
-  const producer = createProducer(cfg);
-  cleanups.push(() => producer.close());
-  return producer;
-}
+const { workersFor, producerFor } = scratch;
 
 /** Moves `amount` from `bank` to `account` through the running worker. */
 async function fund(
@@ -77,24 +59,7 @@ async function fund(
   });
 }
 
-beforeAll(async () => {
-  databaseUrl = await createWorkerDatabase();
-  sql = connect(config());
-});
-
-afterAll(async () => {
-  await sql?.end({ timeout: 5 });
-  if (databaseUrl) await dropScratchDatabase(databaseUrl);
-});
-
-async function closeAll(): Promise<void> {
-  const pending = cleanups.splice(0).reverse();
-  for (const cleanup of pending) await cleanup();
-}
-
 describe('applying transfers', () => {
-  afterAll(closeAll);
-
   it('never spends the same money twice under concurrent workers and appliers', async () => {
     const cfg = config();
     const tenantId = await newTenant(sql);
@@ -109,7 +74,7 @@ describe('applying transfers', () => {
     // Appliers that ignore the queue entirely, as a job whose queue lock lapsed would.
     const partition = partitionOf(alice, cfg.PARTITIONS);
     const rogue = connect(cfg, 'rogue-applier');
-    cleanups.push(() => rogue.end({ timeout: 5 }));
+    scratch.track(() => rogue.end({ timeout: 5 }));
     let accepting = true;
     const rogues = [3, 5, 7].map(async (batchSize) => {
       for (;;) {
@@ -345,8 +310,6 @@ describe('settled events', () => {
 });
 
 describe('idempotent apply', () => {
-  afterAll(closeAll);
-
   async function oneTransfer(cfg: Config): Promise<{ tenantId: string; transfer: PendingFixture }> {
     const tenantId = await newTenant(sql);
     const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
@@ -409,7 +372,7 @@ describe('idempotent apply', () => {
     );
     const partition = transfers[0]?.partition ?? 0;
     const pools = [connect(cfg), connect(cfg), connect(cfg)];
-    cleanups.push(async () => {
+    scratch.track(async () => {
       await Promise.all(pools.map((pool) => pool.end({ timeout: 5 })));
     });
 
@@ -429,8 +392,6 @@ describe('idempotent apply', () => {
 });
 
 describe('shutdown', () => {
-  afterAll(closeAll);
-
   it('stops after the batch in hand; the next worker takes the rest of a backlog', async () => {
     const cfg = config({ APPLY_BATCH_SIZE: '1' });
     const tenantId = await newTenant(sql);
@@ -468,8 +429,6 @@ describe('shutdown', () => {
 });
 
 describe('transient faults', () => {
-  afterAll(closeAll);
-
   it('keeps a transfer pending when its DB connection dies mid-apply, then posts it', async () => {
     const cfg = config();
     const tenantId = await newTenant(sql);

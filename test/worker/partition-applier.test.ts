@@ -1,40 +1,31 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { partitionOf } from '../../src/queue/partitions.js';
 import { createPartitionApplier } from '../../src/worker/partition-applier.js';
-import { testConfig } from '../support/env.js';
 import {
-  connect,
   createAccount,
   createAccounts,
-  createWorkerDatabase,
-  dropScratchDatabase,
   healthyLedger,
   insertPendingTransfers,
   ledgerReport,
   newTenant,
   statuses,
 } from './fixtures.js';
+import { useWorkerDatabase } from './support.js';
 
-let databaseUrl: string;
+const scratch = useWorkerDatabase({ APPLY_TRANSACTIONS: '1', APPLY_LINGER_MS: '0' });
+const config = scratch.config;
 let sql: Sql;
-const pools: Sql[] = [];
-
-function config(overrides: Record<string, string> = {}): Config {
-  return testConfig({
-    DATABASE_URL: databaseUrl,
-    APPLY_TRANSACTIONS: '1',
-    APPLY_LINGER_MS: '0',
-    ...overrides,
-  });
-}
+beforeAll(() => {
+  sql = scratch.sql;
+});
 
 /** A pool that records every statement it sends. */
 function recordingPool(cfg: Config): { pool: Sql; queries: string[] } {
   const queries: string[] = [];
   const pool = createSql(cfg, { max: 4, onQuery: (query) => queries.push(query) });
-  pools.push(pool);
+  scratch.track(() => pool.end({ timeout: 5 }));
   return { pool, queries };
 }
 
@@ -69,17 +60,6 @@ async function accountOutside(
 }
 
 const PARTITION_LOCKS = /pg_advisory_xact_lock\(\$1::int4, p\.partition\)/;
-
-beforeAll(async () => {
-  databaseUrl = await createWorkerDatabase();
-  sql = connect(config());
-});
-
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.end({ timeout: 5 })));
-  await sql?.end({ timeout: 5 });
-  if (databaseUrl) await dropScratchDatabase(databaseUrl);
-});
 
 describe('applying the partitions of concurrent jobs together', () => {
   it('applies partitions that ask while a transaction runs in one more transaction', async () => {

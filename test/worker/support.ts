@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { type Logger, pino } from 'pino';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { Sql } from '../../src/db/sql.js';
 import { TransferQueues } from '../../src/queue/transfer-queues.js';
 import { createRedis, type Redis } from '../../src/redis/connection.js';
 import type { ApplyBatch } from '../../src/services/apply-transfers.js';
 import { startTransferWorkers, type TransferWorkers } from '../../src/worker/transfer-workers.js';
-import { connect } from './fixtures.js';
+import { testConfig } from '../support/env.js';
+import { connect, createWorkerDatabase, dropScratchDatabase } from './fixtures.js';
 
 export const silentLogger: Logger = pino({ level: 'silent' });
 
@@ -74,4 +76,69 @@ export function appliedOneByOne(balance: bigint, amounts: bigint[]): string[] {
     left -= amount;
     return 'posted';
   });
+}
+
+export interface WorkerDatabase {
+  /** The file's pool on its scratch database. */
+  readonly sql: Sql;
+  /** The test configuration on the scratch database, with `overrides` on top of the file's. */
+  config(overrides?: Record<string, string>): Config;
+  /** Runs `cleanup` after the current test (in the reverse order of tracking). */
+  track(cleanup: () => Promise<unknown>): void;
+  /** A worker set in this process, stopped after the test. */
+  workersFor(
+    config: Config,
+    options?: Parameters<typeof startInProcessWorkers>[1],
+  ): Promise<InProcessWorkers>;
+  /** The queues' producer side, closed after the test. */
+  producerFor(config: Config): Producer;
+}
+
+/**
+ * A scratch database of the test file's own (workers serve every tenant of
+ * their database), created before its tests and dropped after them, with
+ * what each test started stopped after that test.
+ */
+export function useWorkerDatabase(defaults: Record<string, string> = {}): WorkerDatabase {
+  let databaseUrl: string | undefined;
+  let sql: Sql | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const config = (overrides: Record<string, string> = {}) => {
+    if (!databaseUrl) throw new Error('the worker database is created in beforeAll');
+    return testConfig({ DATABASE_URL: databaseUrl, ...defaults, ...overrides });
+  };
+  const track = (cleanup: () => Promise<unknown>) => {
+    cleanups.push(cleanup);
+  };
+
+  beforeAll(async () => {
+    databaseUrl = await createWorkerDatabase();
+    sql = connect(config());
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await sql?.end({ timeout: 5 });
+    if (databaseUrl) await dropScratchDatabase(databaseUrl);
+  });
+
+  return {
+    get sql() {
+      if (!sql) throw new Error('the worker database is created in beforeAll');
+      return sql;
+    },
+    config,
+    track,
+    async workersFor(cfg, options = {}) {
+      const set = await startInProcessWorkers(cfg, options);
+      track(() => set.close());
+      return set;
+    },
+    producerFor(cfg) {
+      const producer = createProducer(cfg);
+      track(() => producer.close());
+      return producer;
+    },
+  };
 }

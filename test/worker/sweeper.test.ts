@@ -1,16 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { PARTITION_LOCK_NAMESPACE } from '../../src/data/ledger.js';
 import type { Sql } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import { sweepOnce } from '../../src/services/sweeper.js';
-import { testConfig } from '../support/env.js';
 import {
   captureLogger,
-  connect,
   createAccounts,
-  createWorkerDatabase,
-  dropScratchDatabase,
   enqueueAll,
   healthyLedger,
   insertPendingTransfers,
@@ -20,26 +16,16 @@ import {
   waitUntil,
   wipePrefix,
 } from './fixtures.js';
-import { createProducer, type Producer, silentLogger, startInProcessWorkers } from './support.js';
+import { silentLogger, useWorkerDatabase } from './support.js';
 
-let databaseUrl: string;
+const scratch = useWorkerDatabase({ SWEEPER_INTERVAL_MS: '200', SWEEPER_PENDING_AFTER_MS: '300' });
+const config = scratch.config;
 let sql: Sql;
-const cleanups: (() => Promise<void>)[] = [];
+beforeAll(() => {
+  sql = scratch.sql;
+});
 
-function config(overrides: Record<string, string> = {}): Config {
-  return testConfig({
-    DATABASE_URL: databaseUrl,
-    SWEEPER_INTERVAL_MS: '200',
-    SWEEPER_PENDING_AFTER_MS: '300',
-    ...overrides,
-  });
-}
-
-function producerFor(cfg: Config): Producer {
-  const producer = createProducer(cfg);
-  cleanups.push(() => producer.close());
-  return producer;
-}
+const { producerFor } = scratch;
 
 async function acceptSome(cfg: Config, count: number) {
   const tenantId = await newTenant(sql);
@@ -69,20 +55,6 @@ function sweeps(records: ReturnType<typeof captureLogger>['records']) {
   return records.filter((record) => record.msg === 'sweep');
 }
 
-beforeAll(async () => {
-  databaseUrl = await createWorkerDatabase();
-  sql = connect(config());
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await sql?.end({ timeout: 5 });
-  if (databaseUrl) await dropScratchDatabase(databaseUrl);
-});
-
 describe('recovery sweeper', () => {
   it('settles accepted transfers whose jobs Redis lost before a worker ran', async () => {
     const cfg = config();
@@ -93,8 +65,7 @@ describe('recovery sweeper', () => {
     expect(await producer.queues.queue(0).getJobCounts('wait')).toEqual({ wait: 0 });
 
     const { logger, records } = captureLogger();
-    const set = await startInProcessWorkers(cfg, { logger });
-    cleanups.push(() => set.close());
+    await scratch.workersFor(cfg, { logger });
     const counts = await waitForFinal(sql, tenantId);
 
     expect(counts.pending).toBe(0);
@@ -127,8 +98,7 @@ describe('recovery sweeper', () => {
     });
 
     const { logger, records } = captureLogger();
-    const set = await startInProcessWorkers(cfg, { logger });
-    cleanups.push(() => set.close());
+    await scratch.workersFor(cfg, { logger });
     const counts = await waitForFinal(sql, tenantId);
 
     expect(counts.pending).toBe(0);
@@ -139,8 +109,7 @@ describe('recovery sweeper', () => {
   it('restores the group lock and enqueues transfers left with no job while running', async () => {
     const cfg = config();
     const producer = producerFor(cfg);
-    const set = await startInProcessWorkers(cfg);
-    cleanups.push(() => set.close());
+    await scratch.workersFor(cfg);
     await wipePrefix(producer.redis, cfg.REDIS_PREFIX);
     // Accepted and committed, but the enqueue step never happened.
     const { tenantId } = await acceptSome(cfg, 100);
@@ -157,14 +126,13 @@ describe('recovery sweeper', () => {
     const producer = producerFor(cfg);
     let broken = true;
     const { logger, records } = captureLogger();
-    const set = await startInProcessWorkers(cfg, {
+    await scratch.workersFor(cfg, {
       logger,
       apply: async (db, partition, batchSize) => {
         if (broken) throw new Error('simulated bug');
         return applyPendingBatch(db, partition, batchSize);
       },
     });
-    cleanups.push(() => set.close());
     const { tenantId, transfers } = await acceptSome(cfg, 1);
     const [transfer] = transfers;
     if (!transfer) throw new Error('no transfer');

@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../src/db/sql.js';
 import { retryDelayMs } from '../../src/queue/transfer-queues.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
-import { testConfig } from '../support/env.js';
 import { gate } from '../support/gate.js';
 import {
   captureLogger,
-  connect,
   createAccount,
-  createWorkerDatabase,
-  dropScratchDatabase,
   enqueueAll,
   healthyLedger,
   insertPendingTransfers,
@@ -20,32 +15,19 @@ import {
   waitForFinal,
   waitUntil,
 } from './fixtures.js';
-import { createProducer, startInProcessWorkers, transientError } from './support.js';
+import { transientError, useWorkerDatabase } from './support.js';
 
-let databaseUrl: string;
+const scratch = useWorkerDatabase();
+const config = scratch.config;
 let sql: Sql;
-const cleanups: (() => Promise<void>)[] = [];
-
-function config(overrides: Record<string, string> = {}): Config {
-  return testConfig({ DATABASE_URL: databaseUrl, ...overrides });
-}
-
-beforeAll(async () => {
-  databaseUrl = await createWorkerDatabase();
-  sql = connect(config());
-});
-
-afterAll(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await sql?.end({ timeout: 5 });
-  if (databaseUrl) await dropScratchDatabase(databaseUrl);
+beforeAll(() => {
+  sql = scratch.sql;
 });
 
 describe('jobs as wake-up calls of their partition', () => {
   it('keeps one job waiting for a partition, however many transfers are added', async () => {
     const cfg = config();
-    const producer = createProducer(cfg);
-    cleanups.push(() => producer.close());
+    const producer = scratch.producerFor(cfg);
     const tenantId = await newTenant(sql);
     const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
     const alice = await createAccount(sql, tenantId);
@@ -60,16 +42,14 @@ describe('jobs as wake-up calls of their partition', () => {
     await enqueueAll(producer.queues, transfers);
     expect(await producer.queues.queue(partition).getJobCounts('wait')).toEqual({ wait: 1 });
 
-    const workers = await startInProcessWorkers(cfg, { sweeper: false });
-    cleanups.push(() => workers.close());
+    await scratch.workersFor(cfg, { sweeper: false });
     expect(await waitForFinal(sql, tenantId)).toEqual({ pending: 0, posted: 30, failed: 0 });
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(30));
   });
 
   it('applies what was accepted while a job ran with the job queued behind it', async () => {
     const cfg = config();
-    const producer = createProducer(cfg);
-    cleanups.push(() => producer.close());
+    const producer = scratch.producerFor(cfg);
     const tenantId = await newTenant(sql);
     const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
     const alice = await createAccount(sql, tenantId);
@@ -83,7 +63,7 @@ describe('jobs as wake-up calls of their partition', () => {
     const firstApplied = gate();
     let runs = 0;
     const { logger, records } = captureLogger();
-    const workers = await startInProcessWorkers(cfg, {
+    await scratch.workersFor(cfg, {
       sweeper: false,
       logger,
       apply: async (db, partition, batchSize) => {
@@ -96,7 +76,6 @@ describe('jobs as wake-up calls of their partition', () => {
         return result;
       },
     });
-    cleanups.push(() => workers.close());
     await enqueueAll(producer.queues, [first]);
     await firstApplied.opened;
 
@@ -129,13 +108,12 @@ describe('jobs as wake-up calls of their partition', () => {
 
   it('retries a failing partition at capped intervals, transfers queued behind it', async () => {
     const cfg = config({ JOB_BACKOFF_MS: '50', JOB_BACKOFF_MAX_MS: '100' });
-    const producer = createProducer(cfg);
-    cleanups.push(() => producer.close());
+    const producer = scratch.producerFor(cfg);
     const tenantId = await newTenant(sql);
     const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
     const alice = await createAccount(sql, tenantId);
     let failures = 0;
-    const workers = await startInProcessWorkers(cfg, {
+    await scratch.workersFor(cfg, {
       sweeper: false,
       apply: async (db, partition, batchSize) => {
         // An outage of six attempts: doubling from 50 ms without a cap would wait 3.15 s.
@@ -146,7 +124,6 @@ describe('jobs as wake-up calls of their partition', () => {
         return applyPendingBatch(db, partition, batchSize);
       },
     });
-    cleanups.push(() => workers.close());
     const started = Date.now();
     const first = await insertPendingTransfers(sql, cfg, tenantId, [
       { source: bank, destination: alice, amount: 1n },
