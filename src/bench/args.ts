@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { ScenarioName } from './pairs.js';
 
 export type Runtime = 'dist' | 'tsx';
 
@@ -15,7 +16,13 @@ export interface BenchOptions {
   outDir: string;
   /** Extra Node flags for the web and worker processes, such as heap limits. */
   nodeFlags: string[];
+  /** The scenarios to load, in this order; all three by default. */
+  scenarios: ScenarioName[];
+  /** Whether to end with the backlog drains of the scaling step. */
+  drains: boolean;
 }
+
+const SCENARIO_NAMES: ScenarioName[] = ['uniform', 'hot-source', 'hot-destination'];
 
 export const USAGE = `usage: npm run bench -- [options]
   --quick            small counts (under a minute); for a smoke run
@@ -26,7 +33,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --database NAME    database of the benchmark, dropped first (default fintech_core_bench)
   --out DIR          results folder (default bench-results)
   --node-flags=F     extra Node flags for web and worker processes, e.g.
-                     --node-flags="--max-old-space-size=96 --max-semi-space-size=2"`;
+                     --node-flags="--max-old-space-size=96 --max-semi-space-size=2"
+  --scenarios LIST   comma-separated subset of uniform,hot-source,hot-destination
+                     (default all), for a shorter run while profiling one of them
+  --no-drains        skip the backlog drains of the scaling step`;
 
 /** Reads the command line; a bad value throws an error that names it. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
@@ -42,6 +52,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       database: { type: 'string', default: 'fintech_core_bench' },
       out: { type: 'string', default: 'bench-results' },
       'node-flags': { type: 'string', default: '' },
+      scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
+      'no-drains': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -61,7 +73,18 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     databaseName: values.database,
     outDir: values.out,
     nodeFlags: nodeFlags(values['node-flags']),
+    scenarios: scenarioList(values.scenarios),
+    drains: !values['no-drains'],
   };
+}
+
+function scenarioList(raw: string): ScenarioName[] {
+  const names = raw.split(',').filter((name) => name !== '');
+  const bad = names.find((name) => !SCENARIO_NAMES.includes(name as ScenarioName));
+  if (bad !== undefined || names.length === 0) {
+    throw new UsageError(`--scenarios: one or more of ${SCENARIO_NAMES.join(', ')}`);
+  }
+  return [...new Set(names as ScenarioName[])];
 }
 
 function nodeFlags(raw: string): string[] {

@@ -5,8 +5,6 @@ import { QueueControl } from './queue-control.js';
 import { findSaturation, type Saturation } from './saturation.js';
 import { type LoadRun, type LoadRunSpec, type RunContext, runScenario } from './scenario.js';
 
-export const SCENARIOS: ScenarioName[] = ['uniform', 'hot-source', 'hot-destination'];
-
 export interface LoadRunResults {
   warmUp: LoadRun;
   runs: LoadRun[];
@@ -19,7 +17,11 @@ export interface LoadRunResults {
  * half the accepted rate it reached; last, the scaling step: a uniform
  * backlog drained by the running worker processes, then another by one more.
  */
-export async function runLoadRuns(context: RunContext, cores: number): Promise<LoadRunResults> {
+export async function runLoadRuns(
+  context: RunContext,
+  cores: number,
+  selection: { scenarios: ScenarioName[]; drains: boolean },
+): Promise<LoadRunResults> {
   const { plan } = context;
   const warmUp = await runScenario(context, {
     scenario: 'uniform',
@@ -31,7 +33,7 @@ export async function runLoadRuns(context: RunContext, cores: number): Promise<L
   report(warmUp);
 
   const runs: LoadRun[] = [];
-  for (const scenario of SCENARIOS) {
+  for (const scenario of selection.scenarios) {
     const closed = await runScenario(context, {
       scenario,
       loop: 'closed',
@@ -52,7 +54,7 @@ export async function runLoadRuns(context: RunContext, cores: number): Promise<L
     runs.push(open);
   }
 
-  if (!plan.scaling) return { warmUp, runs, scaling: undefined };
+  if (!plan.scaling || !selection.drains) return { warmUp, runs, scaling: undefined };
   const drain = (count: number): LoadRunSpec => ({
     scenario: 'uniform',
     loop: 'drain',

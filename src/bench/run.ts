@@ -84,7 +84,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
 
     const activity = monitors.activity;
     const context = { config, sql, stack, timeline, plan, activity, keyPrefix: stamp };
-    const loadRuns = await runLoadRuns(context, machine.cores);
+    const loadRuns = await runLoadRuns(context, machine.cores, options);
     const top = statements.loaded ? await topStatements(sql) : [];
 
     await monitors.stop();
