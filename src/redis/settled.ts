@@ -29,3 +29,30 @@ export function parseSettled(raw: string): SettledMessage | undefined {
     return undefined;
   }
 }
+
+/** Publishes settled transfers; see `createSettledPublisher`. */
+export type SettledPublisher = (transferIds: string[]) => Promise<void>;
+
+/**
+ * One message for all the transfers reported in one turn of the event loop.
+ * The jobs whose partitions shared an apply transaction all report when it
+ * commits, so the transaction costs one message to Redis, and one wake-up of
+ * each subscribed web process, instead of one per partition. Every caller
+ * learns whether its message went out.
+ */
+export function createSettledPublisher(redis: Redis, prefix: string): SettledPublisher {
+  let gathered: string[] = [];
+  let flush: Promise<void> | undefined;
+
+  return (transferIds) => {
+    if (transferIds.length === 0) return Promise.resolve();
+    gathered.push(...transferIds);
+    flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const ids = gathered;
+      gathered = [];
+      flush = undefined;
+      return publishSettled(redis, prefix, ids);
+    });
+    return flush;
+  };
+}

@@ -4,15 +4,14 @@ import type { Sql } from '../db/sql.js';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import type { TransferJobData } from '../queue/partitions.js';
-import type { Redis } from '../redis/connection.js';
-import { publishSettled } from '../redis/settled.js';
+import type { SettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch, SettledTransfer } from '../services/apply-transfers.js';
 
 export interface TransferJobContext {
-  config: Pick<Config, 'APPLY_BATCH_SIZE' | 'REDIS_PREFIX'>;
+  config: Pick<Config, 'APPLY_BATCH_SIZE'>;
   sql: Sql;
-  /** A connection that fails fast: publishing must never hold up the next batch. */
-  redis: Redis;
+  /** On a connection that fails fast: publishing must never hold up the next batch. */
+  publishSettled: SettledPublisher;
   logger: Logger;
   apply: ApplyBatch;
   /** True once the process is shutting down: a long backlog is left after the batch in hand. */
@@ -32,19 +31,29 @@ export interface TransferJobResult {
 }
 
 /**
+ * How long a run keeps draining a partition that keeps receiving transfers.
+ * Past it the run ends at its next short batch, and the job queued behind it
+ * goes on, so that a busy partition still logs a line per second or so.
+ */
+const RUN_BUDGET_MS = 1_000;
+
+/**
  * Handles one job, which is only a wake-up call for its partition: PostgreSQL
  * decides what runs and in what order. A partition has at most one job
  * waiting and one running (see `TransferQueues.enqueue`), so a run applies
- * the partition batch by batch, oldest first, until a batch comes back short
- * of `APPLY_BATCH_SIZE`: everything that was pending when the job started is
- * then final, and whatever was accepted meanwhile has a job of its own queued
- * behind this one. The transfer that added the job is followed to its own
- * partition if its row names another one (after a change of `PARTITIONS`).
+ * the partition batch by batch, oldest first, until a batch comes back empty,
+ * or short of `APPLY_BATCH_SIZE` once the run is `RUN_BUDGET_MS` old: all
+ * that was pending when the job started is then final, and whatever was
+ * accepted meanwhile has a job of its own queued behind this one. Under
+ * steady load one run thus serves many batches, which saves the queue the
+ * cost of a job per batch. The transfer that added the job is followed to
+ * its own partition if its row names another one (after a change of
+ * `PARTITIONS`).
  *
  * Errors reach the queue, which retries with backoff; the apply step leaves
  * transfers pending on any error, so a retry is safe. A worker that is
  * shutting down stops after the batch in hand and hands the job back as a
- * retry, so that shutdown never waits for a whole backlog.
+ * retry if the batch was full, so that shutdown never waits for a backlog.
  */
 export async function processTransferJob(
   context: TransferJobContext,
@@ -52,6 +61,7 @@ export async function processTransferJob(
   data: TransferJobData,
 ): Promise<TransferJobResult> {
   const batchSize = context.config.APPLY_BATCH_SIZE;
+  const started = Date.now();
   let partition = queuePartition;
   let own: SettledTransfer | undefined;
   let applied = 0;
@@ -66,6 +76,8 @@ export async function processTransferJob(
       if (context.stopping()) throw shuttingDown();
       continue;
     }
+    const inBudget = Date.now() - started < RUN_BUDGET_MS;
+    if (result.settled.length > 0 && inBudget && !context.stopping()) continue;
     if (own) return { outcome: own.status, applied, batches };
     const now = await findTransferState(context.sql, data.transferId);
     if (!now) return { outcome: 'missing', applied, batches };
@@ -88,7 +100,7 @@ async function publish(context: TransferJobContext, settled: SettledTransfer[]):
   if (settled.length === 0) return;
   const transferIds = settled.map((transfer) => transfer.id);
   try {
-    await publishSettled(context.redis, context.config.REDIS_PREFIX, transferIds);
+    await context.publishSettled(transferIds);
   } catch (error) {
     // Waiters fall back to reading PostgreSQL; the transfers are settled either way.
     context.logger.warn({ err: error, count: transferIds.length }, 'settled signal not published');

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
 import { CAPPED_BACKOFF, retryDelayMs, TransferQueues } from '../queue/transfer-queues.js';
 import { createRedis, type Redis } from '../redis/connection.js';
+import { createSettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
 import { type Sweeper, startSweeper } from '../services/sweeper.js';
@@ -54,7 +55,7 @@ export async function startTransferWorkers(
   const context: TransferJobContext = {
     config,
     sql: deps.sql,
-    redis,
+    publishSettled: createSettledPublisher(redis, config.REDIS_PREFIX),
     logger: deps.logger,
     apply: deps.apply ?? createPartitionApplier(deps.sql, config),
     stopping: () => closing,

@@ -58,7 +58,62 @@ describe('jobs as wake-up calls of their partition', () => {
     ]);
     if (!first) throw new Error('no transfer');
 
-    // The first run applies, then waits before its job can finish.
+    // The first run applies, looks again and finds nothing, then waits before
+    // its job can finish: what is accepted now is left to the job behind it.
+    const released = gate();
+    const firstApplied = gate();
+    let runs = 0;
+    const { logger, records } = captureLogger();
+    await scratch.workersFor(cfg, {
+      sweeper: false,
+      logger,
+      apply: async (db, partition, batchSize) => {
+        const result = await applyPendingBatch(db, partition, batchSize);
+        runs += 1;
+        if (runs === 2) {
+          firstApplied.open();
+          await released.opened;
+        }
+        return result;
+      },
+    });
+    await enqueueAll(producer.queues, [first]);
+    await firstApplied.opened;
+
+    const later = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      Array.from({ length: 10 }, () => ({ source: bank, destination: alice, amount: 1n })),
+    );
+    await enqueueAll(producer.queues, later);
+    const queue = producer.queues.queue(first.partition);
+    expect(await queue.getJobCounts('active', 'wait')).toEqual({ active: 1, wait: 0 });
+    expect(runs).toBe(2);
+    expect(await statuses(sql, [first.id])).toEqual(['posted']);
+    released.open();
+
+    await waitForFinal(sql, tenantId);
+    await waitUntil('both jobs logged', async () =>
+      Promise.resolve(records.filter((record) => record.msg === 'transfer job').length >= 2),
+    );
+    const jobs = records.filter((record) => record.msg === 'transfer job');
+    expect(jobs.map((record) => record.applied)).toEqual([1, 10]);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(11));
+  });
+
+  it('keeps a run going while its batches find transfers accepted during it', async () => {
+    const cfg = config();
+    const producer = scratch.producerFor(cfg);
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const alice = await createAccount(sql, tenantId);
+    const [first] = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: bank, destination: alice, amount: 1n },
+    ]);
+    if (!first) throw new Error('no transfer');
+
+    // The first run applies one batch, then waits before it looks again.
     const released = gate();
     const firstApplied = gate();
     let runs = 0;
@@ -96,8 +151,49 @@ describe('jobs as wake-up calls of their partition', () => {
       Promise.resolve(records.filter((record) => record.msg === 'transfer job').length >= 2),
     );
     const jobs = records.filter((record) => record.msg === 'transfer job');
-    expect(jobs.map((record) => record.applied)).toEqual([1, 10]);
+    // The run took the later transfers in its next batch; the job queued
+    // behind it, by their adds, found nothing left.
+    expect(jobs.map((record) => record.applied)).toEqual([11, 0]);
+    expect(jobs.map((record) => record.batches)).toEqual([3, 1]);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(11));
+  });
+
+  it('ends a run that keeps finding work after about a second, at a short batch', async () => {
+    const cfg = config();
+    const producer = scratch.producerFor(cfg);
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const alice = await createAccount(sql, tenantId);
+    const [first] = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: bank, destination: alice, amount: 1n },
+    ]);
+    if (!first) throw new Error('no transfer');
+
+    // After the real batch, every look reports one more settled transfer, as a
+    // partition under steady load would: the run never finds it empty.
+    const { logger, records } = captureLogger();
+    let looks = 0;
+    await scratch.workersFor(cfg, {
+      sweeper: false,
+      logger,
+      apply: async (db, partition, batchSize) => {
+        looks += 1;
+        if (looks === 1) return applyPendingBatch(db, partition, batchSize);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const settled = [{ id: `tr_busy${looks}`, tenantId, status: 'posted' as const }];
+        return { settled, posted: 1, failed: 0 };
+      },
+    });
+    await enqueueAll(producer.queues, [first]);
+
+    await waitUntil('the run logged', async () =>
+      Promise.resolve(records.some((record) => record.msg === 'transfer job')),
+    );
+    const [job] = records.filter((record) => record.msg === 'transfer job');
+    expect(job?.outcome).toBe('posted');
+    expect(job?.durationMs).toBeGreaterThanOrEqual(1_000);
+    expect(job?.durationMs).toBeLessThan(5_000);
+    expect(job?.batches).toBeGreaterThan(10);
   });
 
   it('doubles the wait between attempts up to a cap', () => {
