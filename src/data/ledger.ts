@@ -52,73 +52,180 @@ export interface TransferOutcome {
   failureCode: FailureCode | null;
 }
 
-/**
- * Waits until no other transaction applies any of these partitions; released
- * at commit. The locks are taken in partition order, so two transactions
- * asking for overlapping sets wait for each other instead of deadlocking.
- */
-export async function lockPartitions(tx: TransactionSql, partitions: number[]): Promise<void> {
-  await tx`
-    select pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}::int4, p.partition)
-    from (select distinct partition from unnest(${partitions}::int4[]) as u (partition)
-      order by 1) as p`;
+/** What one apply transaction locked: its pending transfers and their accounts. */
+export interface PartitionWork {
+  /** The pending transfers, all in acceptance (`seq`) order. */
+  transfers: TransferRow[];
+  accounts: LedgerAccount[];
+  /** The database's clock once everything was locked, when the batch settles; null if idle. */
+  lockedAt: Date | null;
+}
+
+const TRANSFER_COLUMNS = `id, tenant_id, source_account_id, destination_account_id, partition,
+  amount, currency, description, metadata, status, failure_code, attempt, previous_attempt_id,
+  created_at, posted_at, failed_at`;
+
+/** A pending transfer with both its accounts, as the lock statement returns it. */
+interface WorkRow extends TransferRow {
+  seq: bigint;
+  lockedAt: Date;
+  sourceTenantId: string | null;
+  sourceCurrency: string;
+  sourceBalance: bigint;
+  sourceOverdraftLimit: bigint;
+  sourceClosedAt: Date | null;
+  destinationTenantId: string | null;
+  destinationCurrency: string;
+  destinationBalance: bigint;
+  destinationOverdraftLimit: bigint;
+  destinationClosedAt: Date | null;
 }
 
 /**
- * The oldest pending transfers of each partition, at most `limit` of each,
- * row-locked, all in acceptance (`seq`) order.
+ * Locks what one apply transaction works on, in one statement and in this
+ * order:
+ * 1. Each partition, with an advisory lock in partition order, released at
+ *    commit, so that one transaction at a time applies it and two asking for
+ *    overlapping sets wait instead of deadlocking. The count over the locks
+ *    is a barrier: no transfer is read before all are held.
+ * 2. The oldest pending transfers of each partition, at most `limit` of
+ *    each. The statement's snapshot may predate a transaction that settled
+ *    some of them while this one waited for a partition; the row lock reads
+ *    the latest version of each row, whose status is then no longer
+ *    `pending`, so such a transfer is left out, never settled twice.
+ * 3. Their accounts, in id order, so that transactions of different
+ *    partitions sharing an account wait instead of deadlocking. `no key
+ *    update` is the lock an update of the balance takes anyway; it still lets
+ *    other transactions insert rows that reference these accounts (new
+ *    transfers, entries), which only need a key-share lock. The row lock
+ *    reads the latest balance.
  */
-export async function lockPendingTransfers(
+export async function lockPartitionWork(
   tx: TransactionSql,
   partitions: number[],
   limit: number,
-): Promise<PendingTransfer[]> {
-  return tx<PendingTransfer[]>`
-    select t.id, t.tenant_id, t.source_account_id, t.destination_account_id, t.amount,
-      t.currency
-    from unnest(${partitions}::int4[]) as p (partition)
-    cross join lateral (
-      select id, tenant_id, source_account_id, destination_account_id, amount, currency, seq
-      from transfers
-      where transfers.partition = p.partition and status = 'pending'
-      order by seq
-      limit ${limit}
+): Promise<PartitionWork> {
+  const rows = await tx<WorkRow[]>`
+    with partition_locks as (
+      select count(*) as held from (
+        select pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}::int4, p.partition)
+        from (select distinct partition from unnest(${partitions}::int4[]) as u (partition)
+          order by 1) as p
+      ) as taken
+    ), pending as (
+      select t.*
+      from (select distinct partition from unnest(${partitions}::int4[]) as u (partition)) as p
+      cross join lateral (
+        select ${tx.unsafe(TRANSFER_COLUMNS)}, seq
+        from transfers
+        where transfers.partition = p.partition and status = 'pending'
+          and (select held from partition_locks) >= 0
+        order by seq
+        limit ${limit}
+        for no key update
+      ) as t
+    ), locked_accounts as (
+      select id, tenant_id, currency, balance, overdraft_limit, closed_at
+      from accounts
+      where id in (select source_account_id from pending
+        union select destination_account_id from pending)
+      order by id
       for no key update
-    ) as t
-    order by t.seq`;
+    ), clock as (
+      select clock_timestamp() as locked_at
+      from (select count(*) from locked_accounts) as all_locked
+    )
+    select pending.*, clock.locked_at,
+      s.tenant_id as source_tenant_id, s.currency as source_currency,
+      s.balance as source_balance, s.overdraft_limit as source_overdraft_limit,
+      s.closed_at as source_closed_at,
+      d.tenant_id as destination_tenant_id, d.currency as destination_currency,
+      d.balance as destination_balance, d.overdraft_limit as destination_overdraft_limit,
+      d.closed_at as destination_closed_at
+    from pending
+    cross join clock
+    left join locked_accounts s on s.id = pending.source_account_id
+    left join locked_accounts d on d.id = pending.destination_account_id
+    order by pending.seq`;
+  return splitWork(rows);
 }
 
-/**
- * Locks the accounts in one statement, in id order, so that two transactions
- * touching the same accounts from different partitions wait instead of
- * deadlocking. `no key update` is the lock an update of the balance takes
- * anyway; it still lets other transactions insert rows that reference these
- * accounts (new transfers, entries), which only need a key-share lock.
- */
-export async function lockAccounts(tx: TransactionSql, ids: string[]): Promise<LedgerAccount[]> {
-  return tx<LedgerAccount[]>`
-    select id, tenant_id, currency, balance, overdraft_limit, closed_at
-    from accounts
-    where id = any(${ids}::text[])
-    order by id
-    for no key update`;
+/** One transfer per row, each account once; an account missing from a row is left out. */
+function splitWork(rows: WorkRow[]): PartitionWork {
+  const accounts = new Map<string, LedgerAccount>();
+  const transfers = rows.map((row): TransferRow => {
+    if (row.sourceTenantId !== null) {
+      accounts.set(row.sourceAccountId, {
+        id: row.sourceAccountId,
+        tenantId: row.sourceTenantId,
+        currency: row.sourceCurrency,
+        balance: row.sourceBalance,
+        overdraftLimit: row.sourceOverdraftLimit,
+        closedAt: row.sourceClosedAt,
+      });
+    }
+    if (row.destinationTenantId !== null) {
+      accounts.set(row.destinationAccountId, {
+        id: row.destinationAccountId,
+        tenantId: row.destinationTenantId,
+        currency: row.destinationCurrency,
+        balance: row.destinationBalance,
+        overdraftLimit: row.destinationOverdraftLimit,
+        closedAt: row.destinationClosedAt,
+      });
+    }
+    return {
+      id: row.id,
+      tenantId: row.tenantId,
+      sourceAccountId: row.sourceAccountId,
+      destinationAccountId: row.destinationAccountId,
+      partition: row.partition,
+      amount: row.amount,
+      currency: row.currency,
+      description: row.description,
+      metadata: row.metadata,
+      status: row.status,
+      failureCode: row.failureCode,
+      attempt: row.attempt,
+      previousAttemptId: row.previousAttemptId,
+      createdAt: row.createdAt,
+      postedAt: row.postedAt,
+      failedAt: row.failedAt,
+    };
+  });
+  return { transfers, accounts: [...accounts.values()], lockedAt: rows[0]?.lockedAt ?? null };
+}
+
+/** An event to append with a settlement; `data` is its JSON text. */
+export interface SettlementEvent {
+  id: string;
+  tenantId: string;
+  type: string;
+  data: string;
 }
 
 /**
  * Writes a decided batch in one statement: the entries, the new balances and
- * versions, and each transfer's final status. Returns the settled transfers
- * in the order of `outcomes`. Every transfer must still be pending and every
- * account present: they are locked, so anything else is a bug, and throws.
+ * versions, each transfer's final status as of `settledAt`, and the events
+ * that report them, queued for the webhook dispatcher and the sequencer (as
+ * `appendEvents` does). Returns how many transfers it settled. Every
+ * transfer must still be pending and every account present: they are
+ * locked, so anything else is a bug, and throws.
  */
 export async function writeSettlement(
   tx: TransactionSql,
-  entries: NewEntry[],
-  balances: BalanceChange[],
-  outcomes: TransferOutcome[],
-): Promise<TransferRow[]> {
-  if (outcomes.length === 0) return [];
+  settlement: {
+    entries: NewEntry[];
+    balances: BalanceChange[];
+    outcomes: TransferOutcome[];
+    events: SettlementEvent[];
+    settledAt: Date;
+  },
+): Promise<void> {
+  const { entries, balances, outcomes, events, settledAt } = settlement;
+  if (outcomes.length === 0) return;
   const column = <T, V>(rows: T[], pick: (row: T) => V) => rows.map(pick);
-  const updated = await tx<(TransferRow & { balancesUpdated: bigint })[]>`
+  const [counts] = await tx<{ settled: bigint; balancesUpdated: bigint }[]>`
     with new_entries as (
       insert into entries (id, tenant_id, account_id, transfer_id, amount, balance_after)
       select * from unnest(
@@ -137,34 +244,46 @@ export async function writeSettlement(
         ${column(balances, (b) => String(b.postings))}::int8[]) as v (id, balance, postings)
       where a.id = v.id
       returning a.id
+    ), fresh_events as (
+      select n.id, n.tenant_id, n.type, n.data::jsonb as data, n.ordinal
+      from unnest(
+        ${column(events, (e) => e.id)}::text[],
+        ${column(events, (e) => e.tenantId)}::text[],
+        ${column(events, (e) => e.type)}::text[],
+        ${column(events, (e) => e.data)}::text[])
+        with ordinality as n (id, tenant_id, type, data, ordinal)
+    ), new_events as (
+      insert into events (id, tenant_id, type, data)
+      select id, tenant_id, type, data from fresh_events order by ordinal
+    ), dispatch as (
+      insert into event_dispatch (event_id, tenant_id)
+      select id, tenant_id from fresh_events
+    ), queued as (
+      insert into event_sequencing (event_id, tenant_id)
+      select id, tenant_id from fresh_events order by ordinal
+    ), settled as (
+      update transfers t
+      set status = v.status,
+        failure_code = v.failure_code,
+        posted_at = case when v.status = 'posted' then ${settledAt}::timestamptz end,
+        failed_at = case when v.status = 'failed' then ${settledAt}::timestamptz end
+      from unnest(
+        ${column(outcomes, (o) => o.transferId)}::text[],
+        ${column(outcomes, (o) => o.status)}::text[],
+        ${column(outcomes, (o) => o.failureCode)}::text[]) as v (id, status, failure_code)
+      where t.id = v.id and t.status = 'pending'
+      returning t.id
     )
-    update transfers t
-    set status = v.status,
-      failure_code = v.failure_code,
-      posted_at = case when v.status = 'posted' then statement_timestamp() end,
-      failed_at = case when v.status = 'failed' then statement_timestamp() end
-    from unnest(
-      ${column(outcomes, (o) => o.transferId)}::text[],
-      ${column(outcomes, (o) => o.status)}::text[],
-      ${column(outcomes, (o) => o.failureCode)}::text[]) as v (id, status, failure_code)
-    where t.id = v.id and t.status = 'pending'
-    returning t.id, t.tenant_id, t.source_account_id, t.destination_account_id, t.partition,
-      t.amount, t.currency, t.description, t.metadata, t.status,
-      t.failure_code, t.attempt, t.previous_attempt_id, t.created_at, t.posted_at, t.failed_at,
+    select (select count(*) from settled) as settled,
       (select count(*) from new_balances) as balances_updated`;
-  if (updated.length !== outcomes.length) {
-    throw new Error(`settled ${updated.length} of ${outcomes.length} locked transfers`);
+  const settled = Number(counts?.settled ?? 0n);
+  if (settled !== outcomes.length) {
+    throw new Error(`settled ${settled} of ${outcomes.length} locked transfers`);
   }
-  const balancesUpdated = Number(updated[0]?.balancesUpdated ?? 0n);
+  const balancesUpdated = Number(counts?.balancesUpdated ?? 0n);
   if (balancesUpdated !== balances.length) {
     throw new Error(`updated ${balancesUpdated} of ${balances.length} locked accounts`);
   }
-  const byId = new Map(updated.map(({ balancesUpdated: _, ...row }) => [row.id, row]));
-  return outcomes.map((outcome) => {
-    const row = byId.get(outcome.transferId);
-    if (!row) throw new Error(`transfer ${outcome.transferId} was not settled`);
-    return row;
-  });
 }
 
 /** The status and partition of one transfer: the processor's cheap first look. */

@@ -1,16 +1,14 @@
-import { appendEvents, type NewEvent } from '../data/events.js';
 import {
   type BalanceChange,
   type LedgerAccount,
-  lockAccounts,
-  lockPartitions,
-  lockPendingTransfers,
+  lockPartitionWork,
   type NewEntry,
   type PendingTransfer,
+  type SettlementEvent,
   type TransferOutcome,
   writeSettlement,
 } from '../data/ledger.js';
-import { type Sql, type TransactionSql, withTransaction } from '../db/sql.js';
+import { type Sql, withTransaction } from '../db/sql.js';
 import { newId } from '../lib/ids.js';
 import { MAX_BALANCE, type TransferRow, transferView } from './views.js';
 
@@ -45,9 +43,11 @@ export interface Settlement {
  * Rules:
  * - An advisory lock on each partition lets one transaction at a time apply
  *   it, even if the queue's own lock lapsed (a stalled job, Redis wiped).
- * - Transfers are taken in `seq` (acceptance) order and locked; their
- *   accounts are locked in one statement in id order, so transactions of
- *   different partitions that share a destination wait rather than deadlock.
+ * - Transfers are taken in `seq` (acceptance) order and locked, with their
+ *   accounts in id order, so transactions of different partitions that
+ *   share a destination wait rather than deadlock (`lockPartitionWork`).
+ *   The decided batch is written in one more statement, with an event per
+ *   transfer: two round trips between begin and commit, however large.
  * - A closed source or destination fails the transfer with `account_closed`;
  *   a debit that would take the source below `-overdraft_limit` fails it with
  *   `insufficient_funds`; a credit that would take the destination above
@@ -74,20 +74,17 @@ export async function applyPendingPartitions(
 ): Promise<Map<number, BatchResult>> {
   const distinct = [...new Set(partitions)];
   const rows = await withTransaction(sql, async (tx) => {
-    await lockPartitions(tx, distinct);
-    const pending = await lockPendingTransfers(tx, distinct, batchSize);
-    if (pending.length === 0) return [];
-    const accounts = await lockAccounts(tx, accountIdsOf(pending));
+    const work = await lockPartitionWork(tx, distinct, batchSize);
+    if (work.transfers.length === 0 || work.lockedAt === null) return [];
 
-    const settlement = settleInOrder(pending, accounts);
+    const settlement = settleInOrder(work.transfers, work.accounts);
+    const settled = settledRows(work.transfers, settlement.outcomes, work.lockedAt);
 
-    const settled = await writeSettlement(
-      tx,
-      settlement.entries,
-      settlement.balances,
-      settlement.outcomes,
-    );
-    await appendSettledEvents(tx, settled);
+    await writeSettlement(tx, {
+      ...settlement,
+      events: settled.map(eventOf),
+      settledAt: work.lockedAt,
+    });
     return settled;
   });
   return new Map(
@@ -170,15 +167,6 @@ export function settleInOrder(transfers: PendingTransfer[], accounts: LedgerAcco
   return { outcomes, entries, balances };
 }
 
-function accountIdsOf(transfers: PendingTransfer[]): string[] {
-  const ids = new Set<string>();
-  for (const transfer of transfers) {
-    ids.add(transfer.sourceAccountId);
-    ids.add(transfer.destinationAccountId);
-  }
-  return [...ids];
-}
-
 function assertConsistent(transfer: PendingTransfer, account: LedgerAccount): void {
   if (account.tenantId !== transfer.tenantId || account.currency !== transfer.currency) {
     throw new Error(
@@ -203,23 +191,34 @@ function entryOf(
   };
 }
 
-/**
- * One event per settled transfer, grouped by tenant. Tenants are taken in id
- * order because appending locks each tenant's counter row until commit.
- */
-async function appendSettledEvents(tx: TransactionSql, rows: TransferRow[]): Promise<void> {
-  const byTenant = new Map<string, NewEvent[]>();
-  for (const row of rows) {
-    const events = byTenant.get(row.tenantId) ?? [];
-    events.push({
-      type: row.status === 'posted' ? 'transfer.posted' : 'transfer.failed',
-      data: transferView(row),
-    });
-    byTenant.set(row.tenantId, events);
-  }
-  for (const tenantId of [...byTenant.keys()].sort()) {
-    await appendEvents(tx, tenantId, byTenant.get(tenantId) ?? []);
-  }
+/** The transfers as they are once settled at `settledAt`, in the order of `outcomes`. */
+function settledRows(
+  transfers: TransferRow[],
+  outcomes: TransferOutcome[],
+  settledAt: Date,
+): TransferRow[] {
+  const byId = new Map(transfers.map((transfer) => [transfer.id, transfer]));
+  return outcomes.map((outcome) => {
+    const transfer = byId.get(outcome.transferId);
+    if (!transfer) throw new Error(`outcome for transfer ${outcome.transferId}, never locked`);
+    return {
+      ...transfer,
+      status: outcome.status,
+      failureCode: outcome.failureCode,
+      postedAt: outcome.status === 'posted' ? settledAt : null,
+      failedAt: outcome.status === 'failed' ? settledAt : null,
+    };
+  });
+}
+
+/** The event that reports a settled transfer: the transfer as a client reads it. */
+function eventOf(row: TransferRow): SettlementEvent {
+  return {
+    id: newId('evt'),
+    tenantId: row.tenantId,
+    type: row.status === 'posted' ? 'transfer.posted' : 'transfer.failed',
+    data: JSON.stringify(transferView(row)),
+  };
 }
 
 function summarize(rows: TransferRow[]): BatchResult {

@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
+import { findTransfer } from '../../src/data/transfers.js';
 import type { Sql } from '../../src/db/sql.js';
 import { partitionOf } from '../../src/queue/partitions.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import { transferView } from '../../src/services/views.js';
 import {
   balanceOf,
   captureLogger,
@@ -306,6 +308,14 @@ describe('settled events', () => {
       failure_code: 'insufficient_funds',
       posted_at: null,
     });
+
+    // Field for field, each event is the transfer as it now reads from the
+    // database, settlement times included.
+    for (const [index, transfer] of transfers.entries()) {
+      const stored = await findTransfer(sql, tenantId, transfer.id);
+      if (!stored) throw new Error(`transfer ${transfer.id} is gone`);
+      expect([posted, failed][index]?.data).toEqual(transferView(stored));
+    }
   });
 });
 
