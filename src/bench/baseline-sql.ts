@@ -10,7 +10,10 @@ export interface SqlBaselineResult {
   connections: number;
   seconds: number;
   transfers: number;
+  /** The mean of `passes`. */
   perSecond: number;
+  /** Transfers per second of each pass: before the load runs, and after them. */
+  passes: number[];
 }
 
 /**
@@ -47,13 +50,15 @@ export async function runSqlBaseline(
     });
     const transfers = (await Promise.all(lanes)).reduce((sum, done) => sum + done, 0);
     const seconds = (performance.now() - started) / 1000;
+    const perSecond = transfers / seconds;
     return {
       name: `raw SQL, ${options.scenario}`,
       scenario: options.scenario,
       connections: options.connections,
       seconds,
       transfers,
-      perSecond: transfers / seconds,
+      perSecond,
+      passes: [perSecond],
     };
   } finally {
     await sql.end({ timeout: 5 });

@@ -36,7 +36,9 @@ function baselineTable(results: Results): string {
       `${baseline.name} (${baseline.connections} connections)`,
       String(baseline.transfers),
       `${fixed(baseline.perSecond)} transfers/s`,
-      '',
+      baseline.passes.length > 1
+        ? `mean of ${baseline.passes.map((rate) => fixed(rate)).join(' and ')}`
+        : '',
     ]),
     ...results.queueBaselines.map((baseline) => [
       `${baseline.name}, concurrency 1 each`,
@@ -45,7 +47,7 @@ function baselineTable(results: Results): string {
       `${fixed(baseline.addPerSecond)} jobs/s added`,
     ]),
   ];
-  return formatTable(['baseline', 'count', 'rate', 'add rate'], rows);
+  return formatTable(['baseline', 'count', 'rate', 'add rate, or passes before/after'], rows);
 }
 
 function runTable(results: Results): string {

@@ -5,7 +5,7 @@ import { dropDatabase, migrate } from '../db/migrate.js';
 import { createSql } from '../db/sql.js';
 import { createRedis } from '../redis/connection.js';
 import type { BenchOptions } from './args.js';
-import { runBaselines } from './baseline-runs.js';
+import { remeasureSqlBaselines, runBaselines } from './baseline-runs.js';
 import { buildForBench } from './build.js';
 import { REPO_ROOT } from './children.js';
 import { summarizeProfiles } from './cpu-profile.js';
@@ -89,10 +89,12 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
 
     await monitors.stop();
     await stack.stop();
+    const sqlBaselines = await remeasureSqlBaselines(config, sql, plan, timeline, baselines.sql);
+    baselineChecks.push(...(await reconcileLedger(sql)));
     const profiles = paths.profileDir ? await summarizeProfiles(paths.profileDir) : [];
 
     const results: Results = {
-      sqlBaselines: baselines.sql,
+      sqlBaselines,
       queueBaselines: baselines.queues,
       runs: loadRuns.runs,
       scaling: loadRuns.scaling && {
@@ -107,7 +109,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
       plan,
       stamp,
       machine,
-      baselines,
+      baselines: { ...baselines, sql: sqlBaselines },
       baselineChecks,
       loadRuns,
       results,

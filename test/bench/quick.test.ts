@@ -12,7 +12,7 @@ const DATABASE = 'fintech_core_bench_smoke';
 interface BenchReport {
   runs: { spec: { label: string; loop: string }; drained: boolean; checks: { pass: boolean }[] }[];
   targets: { name: string; met: boolean }[];
-  baselines: { sql: unknown[]; queues: unknown[] };
+  baselines: { sql: { perSecond: number; passes: number[] }[]; queues: unknown[] };
 }
 
 /** Runs `npm run bench -- --quick` as a child process, in a results folder of its own. */
@@ -53,6 +53,13 @@ describe('npm run bench -- --quick', () => {
     const report = JSON.parse(await readFile(join(outDir, json), 'utf8')) as BenchReport;
 
     expect(report.baselines.sql).toHaveLength(2);
+    for (const baseline of report.baselines.sql) {
+      // Measured before and after the load runs; the rate held against is their mean.
+      expect(baseline.passes).toHaveLength(2);
+      const [before = 0, after = 0] = baseline.passes;
+      const mean = (before + after) / 2;
+      expect(baseline.perSecond).toBeCloseTo(mean, 6);
+    }
     expect(report.baselines.queues).toHaveLength(2);
     const loops = report.runs.map((run) => run.spec.loop);
     expect(loops.filter((loop) => loop === 'closed')).toHaveLength(3);
