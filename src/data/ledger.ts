@@ -153,27 +153,12 @@ export async function lockPartitionWork(
 /** One transfer per row, each account once; an account missing from a row is left out. */
 function splitWork(rows: WorkRow[]): PartitionWork {
   const accounts = new Map<string, LedgerAccount>();
+  const keep = (account: LedgerAccount | undefined) => {
+    if (account) accounts.set(account.id, account);
+  };
   const transfers = rows.map((row): TransferRow => {
-    if (row.sourceTenantId !== null) {
-      accounts.set(row.sourceAccountId, {
-        id: row.sourceAccountId,
-        tenantId: row.sourceTenantId,
-        currency: row.sourceCurrency,
-        balance: row.sourceBalance,
-        overdraftLimit: row.sourceOverdraftLimit,
-        closedAt: row.sourceClosedAt,
-      });
-    }
-    if (row.destinationTenantId !== null) {
-      accounts.set(row.destinationAccountId, {
-        id: row.destinationAccountId,
-        tenantId: row.destinationTenantId,
-        currency: row.destinationCurrency,
-        balance: row.destinationBalance,
-        overdraftLimit: row.destinationOverdraftLimit,
-        closedAt: row.destinationClosedAt,
-      });
-    }
+    keep(sourceOf(row));
+    keep(destinationOf(row));
     return {
       id: row.id,
       tenantId: row.tenantId,
@@ -194,6 +179,30 @@ function splitWork(rows: WorkRow[]): PartitionWork {
     };
   });
   return { transfers, accounts: [...accounts.values()], lockedAt: rows[0]?.lockedAt ?? null };
+}
+
+function sourceOf(row: WorkRow): LedgerAccount | undefined {
+  if (row.sourceTenantId === null) return undefined;
+  return {
+    id: row.sourceAccountId,
+    tenantId: row.sourceTenantId,
+    currency: row.sourceCurrency,
+    balance: row.sourceBalance,
+    overdraftLimit: row.sourceOverdraftLimit,
+    closedAt: row.sourceClosedAt,
+  };
+}
+
+function destinationOf(row: WorkRow): LedgerAccount | undefined {
+  if (row.destinationTenantId === null) return undefined;
+  return {
+    id: row.destinationAccountId,
+    tenantId: row.destinationTenantId,
+    currency: row.destinationCurrency,
+    balance: row.destinationBalance,
+    overdraftLimit: row.destinationOverdraftLimit,
+    closedAt: row.destinationClosedAt,
+  };
 }
 
 /** An event to append with a settlement; `data` is its JSON text. */

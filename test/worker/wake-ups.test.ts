@@ -9,6 +9,7 @@ import {
   enqueueAll,
   healthyLedger,
   insertPendingTransfers,
+  type LogRecord,
   ledgerReport,
   newTenant,
   statuses,
@@ -47,7 +48,8 @@ describe('jobs as wake-up calls of their partition', () => {
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(30));
   });
 
-  it('applies what was accepted while a job ran with the job queued behind it', async () => {
+  /** A tenant with a funded bank account, another account, and one pending transfer between. */
+  async function oneTransferAccepted() {
     const cfg = config();
     const producer = scratch.producerFor(cfg);
     const tenantId = await newTenant(sql);
@@ -57,28 +59,37 @@ describe('jobs as wake-up calls of their partition', () => {
       { source: bank, destination: alice, amount: 1n },
     ]);
     if (!first) throw new Error('no transfer');
+    return { cfg, producer, tenantId, bank, alice, first };
+  }
 
-    // The first run applies, looks again and finds nothing, then waits before
-    // its job can finish: what is accepted now is left to the job behind it.
+  /**
+   * One transfer, a job for it, and ten more transfers accepted while that
+   * job's run is held just after its look number `heldAfterLook`; resolves
+   * to the 'transfer job' lines of the run and of the job queued behind it,
+   * once all eleven are final and the ledger has been checked.
+   */
+  async function acceptWhileRunHeld(heldAfterLook: number): Promise<LogRecord[]> {
+    const { cfg, producer, tenantId, bank, alice, first } = await oneTransferAccepted();
+
     const released = gate();
-    const firstApplied = gate();
-    let runs = 0;
+    const held = gate();
+    let looks = 0;
     const { logger, records } = captureLogger();
     await scratch.workersFor(cfg, {
       sweeper: false,
       logger,
       apply: async (db, partition, batchSize) => {
         const result = await applyPendingBatch(db, partition, batchSize);
-        runs += 1;
-        if (runs === 2) {
-          firstApplied.open();
+        looks += 1;
+        if (looks === heldAfterLook) {
+          held.open();
           await released.opened;
         }
         return result;
       },
     });
     await enqueueAll(producer.queues, [first]);
-    await firstApplied.opened;
+    await held.opened;
 
     const later = await insertPendingTransfers(
       sql,
@@ -89,7 +100,6 @@ describe('jobs as wake-up calls of their partition', () => {
     await enqueueAll(producer.queues, later);
     const queue = producer.queues.queue(first.partition);
     expect(await queue.getJobCounts('active', 'wait')).toEqual({ active: 1, wait: 0 });
-    expect(runs).toBe(2);
     expect(await statuses(sql, [first.id])).toEqual(['posted']);
     released.open();
 
@@ -97,77 +107,27 @@ describe('jobs as wake-up calls of their partition', () => {
     await waitUntil('both jobs logged', async () =>
       Promise.resolve(records.filter((record) => record.msg === 'transfer job').length >= 2),
     );
-    const jobs = records.filter((record) => record.msg === 'transfer job');
-    expect(jobs.map((record) => record.applied)).toEqual([1, 10]);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(11));
+    return records.filter((record) => record.msg === 'transfer job');
+  }
+
+  it('applies what was accepted while a job ran with the job queued behind it', async () => {
+    // Held after its second look, which found nothing: the run is over, and
+    // what is accepted now is left to the job behind it.
+    const jobs = await acceptWhileRunHeld(2);
+    expect(jobs.map((record) => record.applied)).toEqual([1, 10]);
   });
 
   it('keeps a run going while its batches find transfers accepted during it', async () => {
-    const cfg = config();
-    const producer = scratch.producerFor(cfg);
-    const tenantId = await newTenant(sql);
-    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
-    const alice = await createAccount(sql, tenantId);
-    const [first] = await insertPendingTransfers(sql, cfg, tenantId, [
-      { source: bank, destination: alice, amount: 1n },
-    ]);
-    if (!first) throw new Error('no transfer');
-
-    // The first run applies one batch, then waits before it looks again.
-    const released = gate();
-    const firstApplied = gate();
-    let runs = 0;
-    const { logger, records } = captureLogger();
-    await scratch.workersFor(cfg, {
-      sweeper: false,
-      logger,
-      apply: async (db, partition, batchSize) => {
-        const result = await applyPendingBatch(db, partition, batchSize);
-        runs += 1;
-        if (runs === 1) {
-          firstApplied.open();
-          await released.opened;
-        }
-        return result;
-      },
-    });
-    await enqueueAll(producer.queues, [first]);
-    await firstApplied.opened;
-
-    const later = await insertPendingTransfers(
-      sql,
-      cfg,
-      tenantId,
-      Array.from({ length: 10 }, () => ({ source: bank, destination: alice, amount: 1n })),
-    );
-    await enqueueAll(producer.queues, later);
-    const queue = producer.queues.queue(first.partition);
-    expect(await queue.getJobCounts('active', 'wait')).toEqual({ active: 1, wait: 0 });
-    expect(await statuses(sql, [first.id])).toEqual(['posted']);
-    released.open();
-
-    await waitForFinal(sql, tenantId);
-    await waitUntil('both jobs logged', async () =>
-      Promise.resolve(records.filter((record) => record.msg === 'transfer job').length >= 2),
-    );
-    const jobs = records.filter((record) => record.msg === 'transfer job');
-    // The run took the later transfers in its next batch; the job queued
-    // behind it, by their adds, found nothing left.
+    // Held after its first batch: the run takes the later transfers in its
+    // next one, and the job queued behind it by their adds finds nothing.
+    const jobs = await acceptWhileRunHeld(1);
     expect(jobs.map((record) => record.applied)).toEqual([11, 0]);
     expect(jobs.map((record) => record.batches)).toEqual([3, 1]);
-    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(11));
   });
 
   it('ends a run that keeps finding work after about a second, at a short batch', async () => {
-    const cfg = config();
-    const producer = scratch.producerFor(cfg);
-    const tenantId = await newTenant(sql);
-    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
-    const alice = await createAccount(sql, tenantId);
-    const [first] = await insertPendingTransfers(sql, cfg, tenantId, [
-      { source: bank, destination: alice, amount: 1n },
-    ]);
-    if (!first) throw new Error('no transfer');
+    const { cfg, producer, tenantId, first } = await oneTransferAccepted();
 
     // After the real batch, every look reports one more settled transfer, as a
     // partition under steady load would: the run never finds it empty.
