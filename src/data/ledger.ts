@@ -214,8 +214,9 @@ export interface SettlementEvent {
 }
 
 /**
- * Writes a decided batch in one statement: the entries, the new balances and
- * versions, each transfer's final status as of `settledAt`, and the events
+ * Writes a decided batch in one statement: the entries, dated `settledAt`
+ * like the transfers they post, the new balances and versions, each
+ * transfer's final status as of `settledAt`, and the events
  * that report them, queued for the webhook dispatcher and the sequencer (as
  * `appendEvents` does). Returns how many transfers it settled. Every
  * transfer must still be pending and every account present: they are
@@ -236,8 +237,9 @@ export async function writeSettlement(
   const column = <T, V>(rows: T[], pick: (row: T) => V) => rows.map(pick);
   const [counts] = await tx<{ settled: bigint; balancesUpdated: bigint }[]>`
     with new_entries as (
-      insert into entries (id, tenant_id, account_id, transfer_id, amount, balance_after)
-      select * from unnest(
+      insert into entries (id, tenant_id, account_id, transfer_id, amount, balance_after,
+        created_at)
+      select *, ${settledAt}::timestamptz from unnest(
         ${column(entries, (e) => e.id)}::text[],
         ${column(entries, (e) => e.tenantId)}::text[],
         ${column(entries, (e) => e.accountId)}::text[],

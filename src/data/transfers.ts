@@ -48,6 +48,20 @@ export async function findTransfer(
   return row;
 }
 
+/** Several transfers by id, each only in its own tenant; the rows found, in no order. */
+export async function findTransfersOfTenants(
+  db: Db,
+  keys: { tenantId: string; id: string }[],
+): Promise<TransferRow[]> {
+  if (keys.length === 0) return [];
+  return db<TransferRow[]>`
+    select ${db.unsafe(COLUMNS)} from transfers
+    where (id, tenant_id) in (
+      select * from unnest(
+        ${keys.map((key) => key.id)}::text[],
+        ${keys.map((key) => key.tenantId)}::text[]))`;
+}
+
 export interface TransferFilter {
   accountId?: string | undefined;
   status?: TransferRow['status'] | undefined;

@@ -4,6 +4,12 @@ import { parseSettled } from '../redis/settled.js';
 
 type Wake = () => void;
 
+/** One registered waiter: its wake-up, and how to give it up. */
+export interface SettledWait {
+  woken: Promise<void>;
+  cancel(): void;
+}
+
 /**
  * Lets requests wait for transfers to settle. One Redis subscription per web
  * process fans the workers' post-commit signal out to local waiters. A waiter
@@ -35,15 +41,17 @@ export class SettledWaiters {
   }
 
   /**
-   * Resolves when `transferId` is reported settled, after `timeoutMs`, or
-   * when the process shuts down, whichever comes first. Register before the
-   * final database read so that no signal can slip between the two.
+   * `woken` resolves when `transferId` is reported settled, after
+   * `timeoutMs`, when the process shuts down, or when `cancel` is called,
+   * whichever comes first. Register before the final database read so that
+   * no signal can slip between the two; cancel once the answer is known.
    */
-  register(transferId: string, timeoutMs: number): Promise<void> {
-    if (this.closed || timeoutMs <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
+  register(transferId: string, timeoutMs: number): SettledWait {
+    if (this.closed || timeoutMs <= 0) return { woken: Promise.resolve(), cancel: () => {} };
+    let wake: Wake = () => {};
+    const woken = new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const wake = () => {
+      wake = () => {
         if (timer) clearTimeout(timer);
         this.remove(transferId, wake);
         resolve();
@@ -56,6 +64,7 @@ export class SettledWaiters {
       }
       set.add(wake);
     });
+    return { woken, cancel: () => wake() };
   }
 
   get closing(): boolean {

@@ -33,7 +33,10 @@ export interface TransferJobResult {
 /**
  * How long a run keeps draining a partition that keeps receiving transfers.
  * Past it the run ends at its next short batch, and the job queued behind it
- * goes on, so that a busy partition still logs a line per second or so.
+ * goes on, so that a busy partition still logs a line per second or so. A run
+ * whose batches come back full goes on until the backlog is drained, however
+ * long that takes: a backlog accepted before the run may have no job queued
+ * behind it, so ending there would leave it to the sweeper.
  */
 const RUN_BUDGET_MS = 1_000;
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishSettled } from '../../src/redis/settled.js';
+import { RECHECK_MS } from '../../src/services/transfer-waits.js';
 import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
 
 let app: TestApp;
@@ -53,6 +54,22 @@ describe('GET /v1/transfers/{id}?wait=N', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe('pending');
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('answers within about a second of settling when no signal comes', async () => {
+    // A worker killed right after its commit never publishes: the waiter
+    // looks again on its own.
+    const id = await accept('wait-lost-signal');
+    const waiting = call<{ status: string }>(app, 'GET', `/v1/transfers/${id}?wait=20`, { key });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await app.sql`
+      update transfers set status = 'failed', failed_at = now(), failure_code = 'account_closed'
+      where id = ${id}`;
+    const settledAt = Date.now();
+    const answer = await waiting;
+    expect(answer.body.status).toBe('failed');
+    expect(Date.now() - settledAt).toBeLessThan(RECHECK_MS + 1_500);
+    expect(app.deps.waiters.size).toBe(0);
   });
 
   it('answers at once without wait', async () => {

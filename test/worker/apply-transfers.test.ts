@@ -316,6 +316,12 @@ describe('settled events', () => {
       if (!stored) throw new Error(`transfer ${transfer.id} is gone`);
       expect([posted, failed][index]?.data).toEqual(transferView(stored));
     }
+    // Its entries carry the moment the transfer posted, never an earlier one.
+    const entries = await sql<{ createdAt: Date; postedAt: Date }[]>`
+      select e.created_at, t.posted_at from entries e join transfers t on t.id = e.transfer_id
+      where t.id = ${transfers[0]?.id ?? ''}`;
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) expect(entry.createdAt).toEqual(entry.postedAt);
   });
 });
 

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { awaitFinalTransfer, createTransferReader } from '../../services/transfer-waits.js';
 import {
   acceptTransfer,
   createTransferAcceptor,
@@ -81,6 +82,7 @@ const list = createRoute({
 export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
   const acceptor = createTransferAcceptor(deps.acceptSql ?? deps.sql, deps.config, deps.log);
   const acceptDeps = { ...deps, acceptor };
+  const readForWait = createTransferReader(deps.sql);
 
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
@@ -105,18 +107,14 @@ export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): vo
     const { id } = c.req.valid('param');
     const waitSeconds = Math.min(c.req.valid('query').wait ?? 0, deps.config.LONG_POLL_MAX_SECONDS);
 
-    let transfer = await getTransfer(deps.sql, tenantId, id);
-    if (transfer.status === 'pending' && waitSeconds > 0) {
-      const deadline = Date.now() + waitSeconds * 1000;
-      while (transfer.status === 'pending' && Date.now() < deadline) {
-        const woken = deps.waiters.register(id, deadline - Date.now());
-        transfer = await getTransfer(deps.sql, tenantId, id);
-        if (transfer.status !== 'pending') break;
-        await woken;
-        if (deps.waiters.closing) break;
-        transfer = await getTransfer(deps.sql, tenantId, id);
-      }
-    }
+    const transfer =
+      waitSeconds > 0
+        ? await awaitFinalTransfer(readForWait, deps.waiters, {
+            tenantId,
+            id,
+            waitMs: waitSeconds * 1000,
+          })
+        : await getTransfer(deps.sql, tenantId, id);
     return c.json(transferView(transfer), 200);
   });
 
