@@ -8,6 +8,13 @@ export interface CoalescerOptions {
    * starts (default 0: at once). Fewer, larger rounds, for that much delay.
    */
   lingerMs?: number;
+  /**
+   * When true, a call that finds a free slot waits for the end of the current
+   * turn of the event loop (`setImmediate`) instead of a timer: the calls the
+   * other callbacks of the same turn make join its round, and nothing waits
+   * for a clock. For rounds whose cost is a round trip, not a statement.
+   */
+  gatherTurn?: boolean;
 }
 
 /** Handles the inputs of one round; answers one output per input, in their order. */
@@ -24,8 +31,8 @@ interface Waiting<In, Out> {
  * database commits a group of transactions with one log flush.
  *
  * Rules: a call starts a round at once while fewer than `maxInFlight` rounds
- * run, so an idle process adds no delay (unless `lingerMs` asks it to wait
- * for company); otherwise it waits, and the calls that gathered while every
+ * run, so an idle process adds no delay (unless `lingerMs` or `gatherTurn`
+ * asks it to wait for company); otherwise it waits, and the calls that gathered while every
  * round was busy go together into the next one as soon as a round ends, so
  * rounds grow with load. A round that throws
  * rejects every call it served. Calls are never dropped: each one gets its
@@ -35,6 +42,7 @@ export class Coalescer<In, Out> {
   private waiting: Waiting<In, Out>[] = [];
   private running = 0;
   private lingering: NodeJS.Timeout | undefined;
+  private gathering: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly round: Round<In, Out>,
@@ -58,8 +66,19 @@ export class Coalescer<In, Out> {
   }
 
   private schedule(): void {
+    if (this.waiting.length >= this.options.maxBatch) {
+      this.startRounds();
+      return;
+    }
+    if (this.options.gatherTurn) {
+      this.gathering ??= setImmediate(() => {
+        this.gathering = undefined;
+        this.startRounds();
+      });
+      return;
+    }
     const linger = this.options.lingerMs ?? 0;
-    if (linger <= 0 || this.waiting.length >= this.options.maxBatch) {
+    if (linger <= 0) {
       this.startRounds();
       return;
     }
@@ -79,6 +98,10 @@ export class Coalescer<In, Out> {
       clearTimeout(this.lingering);
       this.lingering = undefined;
     }
+    if (this.waiting.length === 0 && this.gathering) {
+      clearImmediate(this.gathering);
+      this.gathering = undefined;
+    }
   }
 
   private async run(calls: Waiting<In, Out>[]): Promise<void> {
@@ -97,4 +120,17 @@ export class Coalescer<In, Out> {
       this.startRounds();
     }
   }
+}
+
+/**
+ * Submits a call to a coalescer whose rounds answer each call's own outcome,
+ * so that one call's failure is its own, and answers it as a promise would.
+ */
+export async function submitSettled<In, Out>(
+  coalescer: Coalescer<In, PromiseSettledResult<Out>>,
+  input: In,
+): Promise<Out> {
+  const outcome = await coalescer.submit(input);
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return outcome.value;
 }

@@ -1,5 +1,6 @@
-import { Queue } from 'bullmq';
+import { Job, type JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
+import { Coalescer, submitSettled } from '../lib/coalescer.js';
 import type { Redis } from '../redis/connection.js';
 import { type TransferJobData, transferQueueName } from './partitions.js';
 
@@ -35,8 +36,17 @@ export function retryDelayMs(
 /** Job states in which a wake-up job will still run. */
 const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
+interface WakeUp {
+  partition: number;
+  data: TransferJobData;
+}
+
 export class TransferQueues {
   private readonly queues: Queue<TransferJobData>[];
+  private readonly wakeUps = new Coalescer<WakeUp, PromiseSettledResult<void>>(
+    (calls) => this.addWakeUps(calls),
+    { maxBatch: 256, maxInFlight: 4, gatherTurn: true },
+  );
 
   constructor(
     private readonly config: Pick<
@@ -66,14 +76,69 @@ export class TransferQueues {
   }
 
   async enqueue(partition: number, data: TransferJobData): Promise<void> {
-    await this.queue(partition).add('apply', data, {
+    await this.queue(partition).add('apply', data, this.jobOptions(data));
+  }
+
+  /**
+   * Wakes the partition of a transfer that has just committed, as `enqueue`
+   * does, but together with the other wake-ups asked for in the same turn of
+   * the event loop: one round trip carries them all, and a partition named
+   * several times gets one add. That add is sent after every one of those
+   * transfers committed, so the job it wakes (or the one queued behind a
+   * running job) reads them all. Rejects when the add of its partition failed.
+   */
+  wake(partition: number, data: TransferJobData): Promise<void> {
+    return submitSettled(this.wakeUps, { partition, data });
+  }
+
+  private jobOptions(data: TransferJobData): JobsOptions {
+    return {
       jobId: data.transferId,
       deduplication: { id: WAKE_UP, keepLastIfActive: true },
       attempts: this.config.JOB_ATTEMPTS,
       backoff: { type: CAPPED_BACKOFF, delay: this.config.JOB_BACKOFF_MS },
       removeOnComplete: true,
       removeOnFail: { age: 7 * 86_400 },
+    };
+  }
+
+  /**
+   * One pipeline of adds, the first wake-up of each partition in it. Queues
+   * share one connection, so any of them gives the client; a job added to a
+   * pipeline queues its script there and answers in the pipeline's replies,
+   * as BullMQ's own bulk adds do.
+   */
+  private async addWakeUps(calls: WakeUp[]): Promise<PromiseSettledResult<void>[]> {
+    const first = new Map<number, WakeUp>();
+    for (const call of calls) if (!first.has(call.partition)) first.set(call.partition, call);
+    const partitions = [...first.keys()];
+    const client = await this.queue(partitions[0] ?? 0).getBackend().client;
+    const pipeline = client.pipeline();
+    for (const { partition, data } of first.values()) {
+      const job = new Job(
+        this.queue(partition),
+        'apply',
+        data,
+        this.jobOptions(data),
+        data.transferId,
+      );
+      job.addJob(pipeline).catch(() => {
+        // The command's own reply, read below, says whether it failed.
+      });
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const outcome = new Map<number, PromiseSettledResult<void>>();
+    partitions.forEach((partition, index) => {
+      const [error, reply] = replies[index] ?? [new Error('no reply to a wake-up add'), null];
+      const failure = error ?? (typeof reply === 'number' && reply < 0 ? addError(reply) : null);
+      outcome.set(
+        partition,
+        failure
+          ? { status: 'rejected', reason: failure }
+          : { status: 'fulfilled', value: undefined },
+      );
     });
+    return calls.map((call) => outcome.get(call.partition) as PromiseSettledResult<void>);
   }
 
   /**
@@ -106,4 +171,8 @@ export class TransferQueues {
   async close(): Promise<void> {
     await Promise.all(this.queues.map((queue) => queue.close()));
   }
+}
+
+function addError(code: number): Error {
+  return new Error(`adding a wake-up job failed with code ${code}`);
 }

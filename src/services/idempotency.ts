@@ -116,7 +116,7 @@ export async function runIdempotent<T>(
   const token = randomUUID();
 
   const acquired = await redisCall(() =>
-    ACQUIRE.run(deps.redis, [lockKey, cacheKey], [token, deps.config.IDEMPOTENCY_LOCK_MS]),
+    ACQUIRE.runInTurn(deps.redis, [lockKey, cacheKey], [token, deps.config.IDEMPOTENCY_LOCK_MS]),
   );
   if (!Array.isArray(acquired)) {
     throw new AppError(
@@ -128,7 +128,7 @@ export async function runIdempotent<T>(
   const cachedRaw: unknown = acquired[1];
 
   const release = () =>
-    RELEASE.run(deps.redis, [lockKey], [token]).then(
+    RELEASE.runInTurn(deps.redis, [lockKey], [token]).then(
       () => undefined,
       (error: unknown) => {
         deps.log.warn({ err: error }, 'could not release an idempotency lock; it will expire');
@@ -271,7 +271,7 @@ async function cacheAndRelease(
 ): Promise<void> {
   const seconds = Math.max(1, Math.floor((result.expiresAt.getTime() - Date.now()) / 1000));
   const value: CachedRecord = { fingerprint, resourceId: result.resourceId, status: result.status };
-  await CACHE_AND_RELEASE.run(
+  await CACHE_AND_RELEASE.runInTurn(
     deps.redis,
     [keys.lockKey, keys.cacheKey],
     [keys.token, JSON.stringify(value), seconds],

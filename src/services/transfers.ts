@@ -192,7 +192,7 @@ async function checkAccounts(tx: TransactionSql, tenantId: string, input: Transf
 
 async function enqueueAccepted(deps: AcceptDeps, transfer: TransferRow): Promise<void> {
   try {
-    await deps.queues.enqueue(transfer.partition, {
+    await deps.queues.wake(transfer.partition, {
       transferId: transfer.id,
       tenantId: transfer.tenantId,
     });

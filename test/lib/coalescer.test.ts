@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Coalescer } from '../../src/lib/coalescer.js';
+import { Coalescer, submitSettled } from '../../src/lib/coalescer.js';
 
 /** A round that stays open until the test lets it answer, recording what it was given. */
 function heldRounds() {
@@ -143,5 +143,43 @@ describe('coalescing calls into rounds', () => {
 
     await expect(busy).resolves.toBe('only one');
     for (const answer of grouped) await expect(answer).rejects.toThrow('answered 1 of 2');
+  });
+
+  it('gathers the calls of one turn of the event loop into one round, with a slot free', async () => {
+    const held = heldRounds();
+    const coalescer = new Coalescer(held.round, { maxBatch: 10, maxInFlight: 4, gatherTurn: true });
+
+    const sameTurn = [1, 2, 3].map((input) => coalescer.submit(input));
+    expect(held.rounds).toEqual([]);
+    await tick();
+    expect(held.rounds.map((round) => round.inputs)).toEqual([[1, 2, 3]]);
+
+    const nextTurn = coalescer.submit(4);
+    await tick();
+    // A free slot: the later turn's call does not wait for the first round.
+    expect(held.rounds.map((round) => round.inputs)).toEqual([[1, 2, 3], [4]]);
+    for (const round of held.rounds) round.answer();
+    await expect(Promise.all([...sameTurn, nextTurn])).resolves.toEqual([
+      'answer 1',
+      'answer 2',
+      'answer 3',
+      'answer 4',
+    ]);
+  });
+
+  it('gives each call its own outcome when rounds answer outcomes', async () => {
+    const coalescer = new Coalescer(
+      async (inputs: number[]): Promise<PromiseSettledResult<number>[]> =>
+        inputs.map((input) =>
+          input % 2 === 0
+            ? { status: 'fulfilled', value: input * 10 }
+            : { status: 'rejected', reason: new Error(`odd ${input}`) },
+        ),
+      { maxBatch: 10, maxInFlight: 1, gatherTurn: true },
+    );
+    const [two, three, four] = [2, 3, 4].map((input) => submitSettled(coalescer, input));
+    await expect(two).resolves.toBe(20);
+    await expect(three).rejects.toThrow('odd 3');
+    await expect(four).resolves.toBe(40);
   });
 });

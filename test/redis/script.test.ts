@@ -35,3 +35,63 @@ describe('scripts sent by their digest', () => {
     expect(sent).toEqual(['evalsha', 'eval', 'evalsha']);
   });
 });
+
+describe('scripts run with the other calls of their turn', () => {
+  /** Counts the pipelines the connection opens. */
+  function countPipelines(connection: typeof redis) {
+    const counts = { pipelines: 0 };
+    const pipeline = connection.pipeline.bind(connection);
+    connection.pipeline = ((...args: Parameters<typeof pipeline>) => {
+      counts.pipelines += 1;
+      return pipeline(...args);
+    }) as typeof connection.pipeline;
+    return {
+      counts,
+      restore() {
+        connection.pipeline = pipeline;
+      },
+    };
+  }
+
+  it('sends the calls of one turn in one pipeline, each with its own reply or error', async () => {
+    const script = new RedisScript(
+      `-- ${randomBytes(8).toString('hex')}\nreturn redis.call('incrby', KEYS[1], ARGV[1])`,
+    );
+    const base = `${config.REDIS_PREFIX}:script-turn:${randomBytes(4).toString('hex')}`;
+    const notANumber = `${base}:text`;
+    await redis.set(notANumber, 'not a number');
+    const spy = countPipelines(redis);
+    try {
+      // Redis has never seen this script: the pipeline's replies are NOSCRIPT
+      // errors, and each call falls back to sending the text.
+      const first = await Promise.allSettled([
+        script.runInTurn(redis, [`${base}:a`], [2]),
+        script.runInTurn(redis, [`${base}:b`], [3]),
+        script.runInTurn(redis, [notANumber], [1]),
+      ]);
+      expect(first.map(outcome)).toEqual([2, 3, 'ERR']);
+
+      const pipelinesBefore = spy.counts.pipelines;
+      const second = await Promise.allSettled([
+        script.runInTurn(redis, [`${base}:a`], [10]),
+        script.runInTurn(redis, [`${base}:b`], [10]),
+      ]);
+      expect(second.map(outcome)).toEqual([12, 13]);
+      expect(spy.counts.pipelines - pipelinesBefore).toBe(1);
+
+      const later = await script.runInTurn(redis, [`${base}:a`], [1]);
+      expect(later).toBe(13);
+    } finally {
+      spy.restore();
+      await redis.del(`${base}:a`, `${base}:b`, notANumber);
+    }
+    // Two pipelines for the two turns of several calls; the lone call of the
+    // last turn goes on its own.
+    expect(spy.counts.pipelines).toBe(2);
+  });
+});
+
+function outcome(result: PromiseSettledResult<unknown>): unknown {
+  if (result.status === 'fulfilled') return result.value;
+  return String((result.reason as Error).message).startsWith('ERR') ? 'ERR' : result.reason;
+}

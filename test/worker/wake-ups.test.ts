@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../src/db/sql.js';
+import { transferQueueName } from '../../src/queue/partitions.js';
 import { retryDelayMs } from '../../src/queue/transfer-queues.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import { gate } from '../support/gate.js';
@@ -198,5 +199,82 @@ describe('jobs as wake-up calls of their partition', () => {
     expect(failures).toBe(6);
     expect(Date.now() - started).toBeLessThan(2_500);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(6));
+  });
+
+  /** Pending transfers from two sources of different partitions, three from the first. */
+  async function twoPartitionsAccepted() {
+    const cfg = config();
+    const producer = scratch.producerFor(cfg);
+    const tenantId = await newTenant(sql);
+    const alice = await createAccount(sql, tenantId);
+    const one = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    let other = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    const [probe] = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: one, destination: alice, amount: 1n },
+    ]);
+    if (!probe) throw new Error('no transfer');
+    for (;;) {
+      const [candidate] = await insertPendingTransfers(sql, cfg, tenantId, [
+        { source: other, destination: alice, amount: 1n },
+      ]);
+      if (candidate && candidate.partition !== probe.partition) {
+        const more = await insertPendingTransfers(sql, cfg, tenantId, [
+          { source: one, destination: alice, amount: 1n },
+          { source: one, destination: alice, amount: 1n },
+        ]);
+        return { cfg, producer, tenantId, first: [probe, ...more], second: candidate };
+      }
+      // Same partition by chance: that transfer stays, and another source is tried.
+      other = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
+    }
+  }
+
+  it('wakes each partition named in one turn once, with the job of its first transfer', async () => {
+    const { cfg, producer, tenantId, first, second } = await twoPartitionsAccepted();
+    const partition = (first[0] as { partition: number }).partition;
+    const wakes = [...first, second].map((transfer) =>
+      producer.queues.wake(transfer.partition, { transferId: transfer.id, tenantId }),
+    );
+    await Promise.all(wakes);
+
+    const firstQueue = producer.queues.queue(partition);
+    expect(await firstQueue.getJobCounts('wait')).toEqual({ wait: 1 });
+    const [job] = await firstQueue.getJobs(['wait']);
+    expect(job?.id).toBe(first[0]?.id);
+    expect(await producer.queues.queue(second.partition).getJobCounts('wait')).toEqual({
+      wait: 1,
+    });
+
+    // Every transfer is in one of the two partitions, so the two jobs settle them all.
+    await scratch.workersFor(cfg, { sweeper: false });
+    const final = await waitForFinal(sql, tenantId);
+    expect(final.pending).toBe(0);
+    expect(final.posted).toBeGreaterThanOrEqual(4);
+  });
+
+  it('fails only the wake-ups of a partition whose add failed', async () => {
+    const { cfg, producer, tenantId, first, second } = await twoPartitionsAccepted();
+    const partition = (first[0] as { partition: number }).partition;
+    // A wait list that is not a list: adding to that queue fails inside Redis.
+    const broken = `${cfg.REDIS_PREFIX}:${transferQueueName(partition)}:wait`;
+    await producer.redis.set(broken, 'not a list');
+    try {
+      const outcomes = await Promise.allSettled(
+        [...first, second].map((transfer) =>
+          producer.queues.wake(transfer.partition, { transferId: transfer.id, tenantId }),
+        ),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'rejected',
+        'rejected',
+        'rejected',
+        'fulfilled',
+      ]);
+      expect(await producer.queues.queue(second.partition).getJobCounts('wait')).toEqual({
+        wait: 1,
+      });
+    } finally {
+      await producer.redis.del(broken);
+    }
   });
 });
