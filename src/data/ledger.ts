@@ -1,4 +1,4 @@
-import type { Db, TransactionSql } from '../db/sql.js';
+import type { Db, Statement } from '../db/sql.js';
 import type { FailureCode, TransferRow } from './rows.js';
 
 /**
@@ -66,7 +66,7 @@ const TRANSFER_COLUMNS = `id, tenant_id, source_account_id, destination_account_
   created_at, posted_at, failed_at`;
 
 /** A pending transfer with both its accounts, as the lock statement returns it. */
-interface WorkRow extends TransferRow {
+export interface WorkRow extends TransferRow {
   seq: bigint;
   lockedAt: Date;
   sourceTenantId: string | null;
@@ -100,12 +100,12 @@ interface WorkRow extends TransferRow {
  *    transfers, entries), which only need a key-share lock. The row lock
  *    reads the latest balance.
  */
-export async function lockPartitionWork(
-  tx: TransactionSql,
+export function lockPartitionWork(
+  tx: Db,
   partitions: number[],
   limit: number,
-): Promise<PartitionWork> {
-  const rows = await tx<WorkRow[]>`
+): Statement<WorkRow[]> {
+  return tx<WorkRow[]>`
     with partition_locks as (
       select count(*) as held from (
         select pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}::int4, p.partition)
@@ -147,11 +147,13 @@ export async function lockPartitionWork(
     left join locked_accounts s on s.id = pending.source_account_id
     left join locked_accounts d on d.id = pending.destination_account_id
     order by pending.seq`;
-  return splitWork(rows);
 }
 
-/** One transfer per row, each account once; an account missing from a row is left out. */
-function splitWork(rows: WorkRow[]): PartitionWork {
+/**
+ * The lock statement's rows as work: one transfer per row, each account
+ * once; an account missing from a row is left out.
+ */
+export function partitionWorkOf(rows: readonly WorkRow[]): PartitionWork {
   const accounts = new Map<string, LedgerAccount>();
   const keep = (account: LedgerAccount | undefined) => {
     if (account) accounts.set(account.id, account);
@@ -218,12 +220,13 @@ export interface SettlementEvent {
  * like the transfers they post, the new balances and versions, each
  * transfer's final status as of `settledAt`, and the events
  * that report them, queued for the webhook dispatcher and the sequencer (as
- * `appendEvents` does). Returns how many transfers it settled. Every
- * transfer must still be pending and every account present: they are
- * locked, so anything else is a bug, and throws.
+ * `appendEvents` does). Every transfer must still be pending and every
+ * account present: they are locked, so anything else is a bug, and the
+ * statement fails (`fail_unless`), writing nothing. It checks itself because
+ * its COMMIT is sent with it. There must be at least one outcome.
  */
-export async function writeSettlement(
-  tx: TransactionSql,
+export function writeSettlement(
+  tx: Db,
   settlement: {
     entries: NewEntry[];
     balances: BalanceChange[];
@@ -231,11 +234,10 @@ export async function writeSettlement(
     events: SettlementEvent[];
     settledAt: Date;
   },
-): Promise<void> {
+): Statement<{ checked: boolean }[]> {
   const { entries, balances, outcomes, events, settledAt } = settlement;
-  if (outcomes.length === 0) return;
   const column = <T, V>(rows: T[], pick: (row: T) => V) => rows.map(pick);
-  const [counts] = await tx<{ settled: bigint; balancesUpdated: bigint }[]>`
+  return tx<{ checked: boolean }[]>`
     with new_entries as (
       insert into entries (id, tenant_id, account_id, transfer_id, amount, balance_after,
         created_at)
@@ -285,16 +287,13 @@ export async function writeSettlement(
       where t.id = v.id and t.status = 'pending'
       returning t.id
     )
-    select (select count(*) from settled) as settled,
-      (select count(*) from new_balances) as balances_updated`;
-  const settled = Number(counts?.settled ?? 0n);
-  if (settled !== outcomes.length) {
-    throw new Error(`settled ${settled} of ${outcomes.length} locked transfers`);
-  }
-  const balancesUpdated = Number(counts?.balancesUpdated ?? 0n);
-  if (balancesUpdated !== balances.length) {
-    throw new Error(`updated ${balancesUpdated} of ${balances.length} locked accounts`);
-  }
+    select fail_unless(counts.settled = counts.outcomes,
+        format('settled %s of %s locked transfers', counts.settled, counts.outcomes))
+      and fail_unless(counts.balances = counts.accounts,
+        format('updated %s of %s locked accounts', counts.balances, counts.accounts)) as checked
+    from (select (select count(*) from settled) as settled,
+      (select count(*) from new_balances) as balances,
+      ${outcomes.length}::int8 as outcomes, ${balances.length}::int8 as accounts) as counts`;
 }
 
 /** The status and partition of one transfer: the processor's cheap first look. */

@@ -4,8 +4,12 @@ import { isTransientError } from '../lib/errors.js';
 
 export type Sql = postgres.Sql<{ bigint: bigint }>;
 export type TransactionSql = postgres.TransactionSql<{ bigint: bigint }>;
-/** Either the pool or a transaction: what a data-layer function runs on. */
-export type Db = Sql | TransactionSql;
+/** One connection of the pool, held until released. */
+export type ReservedSql = postgres.ReservedSql<{ bigint: bigint }>;
+/** The pool, a transaction or a reserved connection: what a data-layer function runs on. */
+export type Db = Sql | TransactionSql | ReservedSql;
+/** A statement built but not yet sent. */
+export type Statement<T extends readonly object[]> = postgres.PendingQuery<T>;
 
 /**
  * A session of this project is never idle inside a transaction for more than
@@ -60,9 +64,58 @@ export async function withTransaction<T>(
   work: (tx: TransactionSql) => Promise<T>,
   attempts = 5,
 ): Promise<T> {
+  return retryConflicts(async () => (await sql.begin((tx) => work(tx))) as T, attempts);
+}
+
+/**
+ * A transaction of two statements in two round trips, where `withTransaction`
+ * would take four: BEGIN travels with the first statement and COMMIT with the
+ * second (each pair is one postgres.js batch: one write, one Sync). `next`
+ * builds the second statement from the first one's rows, or answers null when
+ * there is nothing to write, and the transaction then just ends, releasing
+ * its locks. Nothing reads the second statement's rows before COMMIT, so it
+ * must check its own effects and fail when they are not what was decided
+ * (`fail_unless`). A failure at either step rolls it all back; serialization
+ * failures and deadlocks run it again from the start, up to `attempts` times.
+ */
+export async function withTwoStatements<
+  First extends readonly object[],
+  Second extends readonly object[],
+>(
+  sql: Sql,
+  first: (db: ReservedSql) => Statement<First>,
+  next: (rows: First, db: ReservedSql) => Statement<Second> | null,
+  attempts = 5,
+): Promise<{ first: First; second: Second | null }> {
+  return retryConflicts(async () => {
+    const db = await sql.reserve();
+    let open = false;
+    try {
+      open = true;
+      const [, firstRows] = await db.batch([db`begin`, first(db)]);
+      const second = next(firstRows, db);
+      if (!second) {
+        await db`commit`;
+        open = false;
+        return { first: firstRows, second: null };
+      }
+      const [secondRows] = await db.batch([second, db`commit`]);
+      open = false;
+      return { first: firstRows, second: secondRows };
+    } catch (error) {
+      if (open) await db`rollback`.catch(() => undefined);
+      throw error;
+    } finally {
+      db.release();
+    }
+  }, attempts);
+}
+
+/** Runs `transaction` again while it fails with SQLSTATE 40001 or 40P01, up to `attempts` times. */
+async function retryConflicts<T>(transaction: () => Promise<T>, attempts: number): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return (await sql.begin((tx) => work(tx))) as T;
+      return await transaction();
     } catch (error) {
       const code = (error as { code?: string }).code;
       const retry = (code === '40001' || code === '40P01') && attempt < attempts;

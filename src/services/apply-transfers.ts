@@ -4,11 +4,12 @@ import {
   lockPartitionWork,
   type NewEntry,
   type PendingTransfer,
+  partitionWorkOf,
   type SettlementEvent,
   type TransferOutcome,
   writeSettlement,
 } from '../data/ledger.js';
-import { type Sql, withTransaction } from '../db/sql.js';
+import { type Sql, withTwoStatements } from '../db/sql.js';
 import { newId } from '../lib/ids.js';
 import { MAX_BALANCE, type TransferRow, transferView } from './views.js';
 
@@ -47,7 +48,8 @@ export interface Settlement {
  *   accounts in id order, so transactions of different partitions that
  *   share a destination wait rather than deadlock (`lockPartitionWork`).
  *   The decided batch is written in one more statement, with an event per
- *   transfer: two round trips between begin and commit, however large.
+ *   transfer: two round trips in all, however large, BEGIN sent with the
+ *   first statement and COMMIT with the second (`withTwoStatements`).
  * - A closed source or destination fails the transfer with `account_closed`;
  *   a debit that would take the source below `-overdraft_limit` fails it with
  *   `insufficient_funds`; a credit that would take the destination above
@@ -73,20 +75,26 @@ export async function applyPendingPartitions(
   batchSize: number,
 ): Promise<Map<number, BatchResult>> {
   const distinct = [...new Set(partitions)];
-  const rows = await withTransaction(sql, async (tx) => {
-    const work = await lockPartitionWork(tx, distinct, batchSize);
-    if (work.transfers.length === 0 || work.lockedAt === null) return [];
+  // Set by the attempt that committed: `next` runs once per attempt whose
+  // lock statement succeeded, and only a committed attempt returns.
+  let rows: TransferRow[] = [];
+  await withTwoStatements(
+    sql,
+    (db) => lockPartitionWork(db, distinct, batchSize),
+    (locked, db) => {
+      rows = [];
+      const work = partitionWorkOf(locked);
+      if (work.transfers.length === 0 || work.lockedAt === null) return null;
 
-    const settlement = settleInOrder(work.transfers, work.accounts);
-    const settled = settledRows(work.transfers, settlement.outcomes, work.lockedAt);
-
-    await writeSettlement(tx, {
-      ...settlement,
-      events: settled.map(eventOf),
-      settledAt: work.lockedAt,
-    });
-    return settled;
-  });
+      const settlement = settleInOrder(work.transfers, work.accounts);
+      rows = settledRows(work.transfers, settlement.outcomes, work.lockedAt);
+      return writeSettlement(db, {
+        ...settlement,
+        events: rows.map(eventOf),
+        settledAt: work.lockedAt,
+      });
+    },
+  );
   return new Map(
     distinct.map((partition) => [
       partition,

@@ -1,12 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { createSql } from '../../src/db/sql.js';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSql, withTwoStatements } from '../../src/db/sql.js';
 import { createAcceptancePool } from '../../src/services/transfers.js';
 import { testConfig } from '../support/env.js';
 
 const config = testConfig();
 const pool = createSql(config, { max: 1 });
 const acceptPool = createAcceptancePool(config);
-afterAll(() => Promise.all([pool.end(), acceptPool.end()]));
+const twoPool = createSql(config, { max: 2, application: 'two-statement-test' });
+afterAll(() => Promise.all([pool.end(), acceptPool.end(), twoPool.end()]));
 
 describe('connection settings', () => {
   it('has PostgreSQL end a session left idle inside a transaction', async () => {
@@ -19,5 +21,108 @@ describe('connection settings', () => {
     const [row] = await acceptPool<{ timeout: string }[]>`
       select current_setting('lock_timeout') as timeout`;
     expect(row?.timeout).toBe('100ms');
+  });
+});
+
+describe('transactions of two statements in two round trips', () => {
+  const suffix = randomBytes(4).toString('hex');
+  const table = `two_step_${suffix}`;
+  const raise = `raise_${suffix}`;
+  beforeAll(async () => {
+    await twoPool.unsafe(`create table ${table} (id int primary key, note text)`);
+    // Fails with the SQLSTATE given, as PostgreSQL fails a deadlock's victim.
+    await twoPool.unsafe(`create function ${raise}(code text) returns boolean
+      language plpgsql as $$ begin raise exception 'simulated' using errcode = code; end $$`);
+    return async () => {
+      await twoPool.unsafe(`drop table ${table}`);
+      await twoPool.unsafe(`drop function ${raise}(text)`);
+    };
+  });
+
+  const ids = async () =>
+    (
+      (await twoPool.unsafe(`select id from ${table} order by id`)) as unknown as { id: number }[]
+    ).map((row) => row.id);
+
+  it('holds what the first statement locked until the second commits with it', async () => {
+    const lock = 880_001;
+    const result = await withTwoStatements(
+      twoPool,
+      (db) => db`
+        select pg_advisory_xact_lock(${lock}::int8) is not null as locked,
+          txid_current()::text as txid`,
+      (_first, db) => db`
+        insert into ${db(table)} (id, note) values (1, 'written')
+        returning txid_current()::text as txid,
+          (select count(*) from pg_locks where locktype = 'advisory'
+            and pid = pg_backend_pid() and objid = ${lock}) as held`,
+    );
+    // One transaction, still holding the first statement's lock.
+    expect(result.second?.[0]?.txid).toBe(result.first[0]?.txid);
+    expect(result.second?.[0]?.held).toBe(1n);
+    expect(await ids()).toEqual([1]);
+    // Committed: the lock is free for anyone.
+    const [free] = await twoPool<{ taken: boolean }[]>`
+      select pg_try_advisory_lock(${lock}::int8) as taken`;
+    expect(free?.taken).toBe(true);
+    await twoPool`select pg_advisory_unlock(${lock}::int8)`;
+  });
+
+  it('rolls back the first statement when the second fails its own check', async () => {
+    await expect(
+      withTwoStatements(
+        twoPool,
+        (db) => db`insert into ${db(table)} (id, note) values (2, 'first') returning id`,
+        (_first, db) => db`select fail_unless(1 = 2, 'not what was decided') as checked`,
+      ),
+    ).rejects.toThrow('not what was decided');
+    expect(await ids()).not.toContain(2);
+  });
+
+  it('ends the transaction when there is nothing to write, keeping what the first did', async () => {
+    const result = await withTwoStatements(
+      twoPool,
+      (db) => db`insert into ${db(table)} (id, note) values (3, 'alone') returning id`,
+      () => null,
+    );
+    expect(result.second).toBeNull();
+    expect(await ids()).toContain(3);
+    const [state] = await twoPool<{ open: bigint }[]>`
+      select count(*) as open from pg_stat_activity
+      where application_name = 'two-statement-test' and state like 'idle in transaction%'`;
+    expect(state?.open).toBe(0n);
+  });
+
+  it('runs both statements again after a deadlock in the second', async () => {
+    let attempts = 0;
+    const result = await withTwoStatements(
+      twoPool,
+      (db) => db`insert into ${db(table)} (id, note) values (4, 'retried') returning id`,
+      (_first, db) => {
+        attempts += 1;
+        return attempts === 1
+          ? db`select ${db(raise)}('40P01') as checked`
+          : db`select true as checked`;
+      },
+    );
+    expect(attempts).toBe(2);
+    expect(result.second?.[0]).toEqual({ checked: true });
+    // The first attempt's insert was rolled back, or the second would have failed on the key.
+    expect(await ids()).toContain(4);
+  });
+
+  it('does not run again after an error that is not a conflict', async () => {
+    let attempts = 0;
+    await expect(
+      withTwoStatements(
+        twoPool,
+        (db) => db`select 1 as one`,
+        (_first, db) => {
+          attempts += 1;
+          return db`select ${db(raise)}('22012') as checked`;
+        },
+      ),
+    ).rejects.toThrow('simulated');
+    expect(attempts).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
+import { writeSettlement } from '../../src/data/ledger.js';
 import { findTransfer } from '../../src/data/transfers.js';
 import type { Sql } from '../../src/db/sql.js';
 import { partitionOf } from '../../src/queue/partitions.js';
@@ -369,6 +370,28 @@ describe('idempotent apply', () => {
     expect(first.settled.map((settled) => settled.id)).toContain(transfer.id);
     expect(second.settled.map((settled) => settled.id)).not.toContain(transfer.id);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(1));
+  });
+
+  it('writes nothing of a settlement that finds one of its transfers no longer pending', async () => {
+    const cfg = config();
+    const { transfer } = await oneTransfer(cfg);
+    const failed = { status: 'failed' as const, failureCode: 'insufficient_funds' as const };
+    // The statement carries its own check, since its COMMIT is sent with it.
+    await expect(
+      sql.begin((tx) =>
+        writeSettlement(tx, {
+          entries: [],
+          balances: [],
+          events: [],
+          outcomes: [
+            { transferId: transfer.id, ...failed },
+            { transferId: 'tr_settled_elsewhere', ...failed },
+          ],
+          settledAt: new Date(),
+        }),
+      ),
+    ).rejects.toThrow('settled 1 of 2 locked transfers');
+    expect(await statuses(sql, [transfer.id])).toEqual(['pending']);
   });
 
   it('settles each transfer once when many appliers run the same partition at once', async () => {
