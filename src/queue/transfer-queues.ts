@@ -138,7 +138,11 @@ export class TransferQueues {
           : { status: 'fulfilled', value: undefined },
       );
     });
-    return calls.map((call) => outcome.get(call.partition) as PromiseSettledResult<void>);
+    const unanswered: PromiseSettledResult<void> = {
+      status: 'rejected',
+      reason: new Error('no reply to a wake-up add'),
+    };
+    return calls.map((call) => outcome.get(call.partition) ?? unanswered);
   }
 
   /**

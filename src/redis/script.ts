@@ -52,10 +52,8 @@ export class RedisScript {
   }
 
   private async runAll(redis: Redis, calls: Call[]): Promise<PromiseSettledResult<unknown>[]> {
-    if (calls.length === 1) {
-      const [call] = calls as [Call];
-      return [await settle(this.run(redis, call.keys, call.args))];
-    }
+    const [only] = calls;
+    if (calls.length === 1 && only) return [await settle(this.run(redis, only.keys, only.args))];
     const pipeline = redis.pipeline();
     for (const call of calls) {
       pipeline.evalsha(this.sha, call.keys.length, ...call.keys, ...call.args);

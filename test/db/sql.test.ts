@@ -40,9 +40,9 @@ describe('transactions of two statements in two round trips', () => {
   });
 
   const ids = async () =>
-    (
-      (await twoPool.unsafe(`select id from ${table} order by id`)) as unknown as { id: number }[]
-    ).map((row) => row.id);
+    (await twoPool<{ id: number }[]>`select id from ${twoPool(table)} order by id`).map(
+      (row) => row.id,
+    );
 
   it('holds what the first statement locked until the second commits with it', async () => {
     const lock = 880_001;

@@ -231,7 +231,7 @@ describe('jobs as wake-up calls of their partition', () => {
 
   it('wakes each partition named in one turn once, with the job of its first transfer', async () => {
     const { cfg, producer, tenantId, first, second } = await twoPartitionsAccepted();
-    const partition = (first[0] as { partition: number }).partition;
+    const partition = first[0]?.partition ?? -1;
     const wakes = [...first, second].map((transfer) =>
       producer.queues.wake(transfer.partition, { transferId: transfer.id, tenantId }),
     );
@@ -254,7 +254,7 @@ describe('jobs as wake-up calls of their partition', () => {
 
   it('fails only the wake-ups of a partition whose add failed', async () => {
     const { cfg, producer, tenantId, first, second } = await twoPartitionsAccepted();
-    const partition = (first[0] as { partition: number }).partition;
+    const partition = first[0]?.partition ?? -1;
     // A wait list that is not a list: adding to that queue fails inside Redis.
     const broken = `${cfg.REDIS_PREFIX}:${transferQueueName(partition)}:wait`;
     await producer.redis.set(broken, 'not a list');
