@@ -23,10 +23,9 @@ async function main(): Promise<void> {
   const log = createLogger(config, 'web');
   const sql = createSql(config, { application: 'fintech-core-web' });
   const acceptSql = createAcceptancePool(config);
-  // Idempotency sends its lock and cache read together: one round trip.
-  const redis = createRedis(config, { name: 'web', autoPipelining: true });
-  const queueConnection = createRedis(config, { name: 'web-queues' });
-  const subscriber = createRedis(config, { blocking: true, name: 'web-settled' });
+  const redis = createRedis(config, { name: 'web', autoPipelining: true, log });
+  const queueConnection = createRedis(config, { name: 'web-queues', log });
+  const subscriber = createRedis(config, { blocking: true, name: 'web-settled', log });
   const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);
   await waiters.start();
   const queues = new TransferQueues(config, queueConnection);

@@ -52,6 +52,9 @@ export class AppError extends Error {
 const TRANSIENT_SQLSTATES = new Set([
   '40001',
   '40P01',
+  // The server ended a session left idle inside a transaction (a process that
+  // froze): everything it did is rolled back, and running it again is safe.
+  '25P03',
   '57P01',
   '57P02',
   '57P03',

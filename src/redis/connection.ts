@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 
 export type { Redis };
 
@@ -7,11 +8,28 @@ export type { Redis };
  * A Redis connection. `blocking` is for BullMQ workers and subscribers, which
  * must wait forever for a command (maxRetriesPerRequest: null); other
  * connections fail a command fast when Redis is down, so that an HTTP request
- * answers 503 instead of hanging.
+ * answers 503 instead of hanging. With `log`, the connection's own errors (a
+ * reset, a failed reconnect) are logged at `warn` with its name; without it
+ * they reach ioredis's fallback, which prints them unstructured, unless
+ * something else listens, as BullMQ does on the connections it is given.
  */
 export function createRedis(
   config: Pick<Config, 'REDIS_URL'>,
-  options: { blocking?: boolean; name?: string; autoPipelining?: boolean } = {},
+  options: { blocking?: boolean; name?: string; autoPipelining?: boolean; log?: Logger } = {},
+): Redis {
+  const redis = openRedis(config, options);
+  const log = options.log;
+  if (log) {
+    redis.on('error', (error: unknown) => {
+      log.warn({ err: error, connection: options.name }, 'redis connection error');
+    });
+  }
+  return redis;
+}
+
+function openRedis(
+  config: Pick<Config, 'REDIS_URL'>,
+  options: { blocking?: boolean; name?: string; autoPipelining?: boolean },
 ): Redis {
   const base: RedisOptions = {
     connectionName: options.name,

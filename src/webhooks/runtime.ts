@@ -34,7 +34,11 @@ export async function startWebhookRuntime(
 ): Promise<WebhookRuntime> {
   const workerRedis = createRedis(config, { blocking: true, name: 'webhooks-worker' });
   const queueRedis = createRedis(config, { name: 'webhooks-queue' });
-  const subscriber = createRedis(config, { blocking: true, name: 'webhooks-settled' });
+  const subscriber = createRedis(config, {
+    blocking: true,
+    name: 'webhooks-settled',
+    log: deps.logger,
+  });
   const connections = [workerRedis, queueRedis, subscriber];
   const queue = new DeliveryQueue(config, queueRedis);
   const context: DeliveryContext = { config, sql: deps.sql, queue, logger: deps.logger };

@@ -41,7 +41,7 @@ export async function startTransferWorkers(
   config: Config,
   deps: TransferWorkerDeps,
 ): Promise<TransferWorkers> {
-  const redis = createRedis(config, { name: 'transfer-worker' });
+  const redis = createRedis(config, { name: 'transfer-worker', log: deps.logger });
   const queues = new TransferQueues(config, redis);
   try {
     await queues.enforceGroupLock();
