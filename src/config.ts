@@ -53,6 +53,12 @@ export const configSchema = z.object({
    * to join its transaction: fewer, larger transactions for that much delay.
    */
   APPLY_LINGER_MS: int(0, 1_000).default(5),
+  /**
+   * How long a job's run goes on looking for transfers after a batch found
+   * none, before it ends: transfers accepted meanwhile are applied by the run
+   * in hand instead of by another job. 0 ends a run at its first empty batch.
+   */
+  APPLY_IDLE_MS: int(0, 1_000).default(50),
   JOB_ATTEMPTS: int(1, 1000).default(25),
   JOB_BACKOFF_MS: int(1, 600_000).default(500),
   /**

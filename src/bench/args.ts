@@ -20,6 +20,8 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   /** Whether to end with the backlog drains of the scaling step. */
   drains: boolean;
+  /** Settings that replace the defaults for every process of the run, by variable name. */
+  settings: Record<string, string>;
 }
 
 const SCENARIO_NAMES: ScenarioName[] = ['uniform', 'hot-source', 'hot-destination'];
@@ -36,7 +38,10 @@ export const USAGE = `usage: npm run bench -- [options]
                      --node-flags="--max-old-space-size=96 --max-semi-space-size=2"
   --scenarios LIST   comma-separated subset of uniform,hot-source,hot-destination
                      (default all), for a shorter run while profiling one of them
-  --no-drains        skip the backlog drains of the scaling step`;
+  --no-drains        skip the backlog drains of the scaling step
+  --set NAME=VALUE   a setting (see the README's configuration table) for every
+                     process of the run instead of its default; repeatable,
+                     e.g. --set APPLY_IDLE_MS=0`;
 
 /** Reads the command line; a bad value throws an error that names it. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
@@ -54,6 +59,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'node-flags': { type: 'string', default: '' },
       scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
       'no-drains': { type: 'boolean', default: false },
+      set: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
     },
   });
@@ -75,6 +81,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     nodeFlags: nodeFlags(values['node-flags']),
     scenarios: scenarioList(values.scenarios),
     drains: !values['no-drains'],
+    settings: settingList(values.set),
   };
 }
 
@@ -85,6 +92,22 @@ function scenarioList(raw: string): ScenarioName[] {
     throw new UsageError(`--scenarios: one or more of ${SCENARIO_NAMES.join(', ')}`);
   }
   return [...new Set(names as ScenarioName[])];
+}
+
+/** Settings the benchmark chooses itself: where the run's data goes, and what it listens on. */
+const OWN_SETTINGS = new Set(['DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'HOST', 'PORT']);
+
+function settingList(raw: string[]): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const pair of raw) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!match?.[1] || match[2] === undefined) {
+      throw new UsageError(`--set: NAME=VALUE, not ${pair}`);
+    }
+    if (OWN_SETTINGS.has(match[1])) throw new UsageError(`--set: the benchmark sets ${match[1]}`);
+    settings[match[1]] = match[2];
+  }
+  return settings;
 }
 
 function nodeFlags(raw: string): string[] {

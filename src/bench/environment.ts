@@ -8,10 +8,13 @@ export const BENCH_PREFIX_ROOT = 'fcbench';
  * The configuration every process of a run shares: the benchmark's own
  * database and a Redis prefix of its own, so that nothing of the default
  * database, the tests or another run is touched. Everything else keeps the
- * defaults an operator gets, because those are what the figures describe.
+ * defaults an operator gets, because those are what the figures describe,
+ * unless `--set` names a setting to try instead; a bad value stops the run
+ * as it would stop a process.
  */
-export function benchConfig(options: Pick<BenchOptions, 'databaseName'>): Config {
+export function benchConfig(options: Pick<BenchOptions, 'databaseName' | 'settings'>): Config {
   return loadConfig({
+    ...options.settings,
     NODE_ENV: 'production',
     LOG_LEVEL: 'info',
     DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${options.databaseName}`,

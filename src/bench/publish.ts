@@ -40,7 +40,10 @@ export async function publish(findings: Findings, outDir: string): Promise<strin
   const title =
     `fintech-core bench ${stamp}: ${options.web} web, ${options.workers} worker` +
     `${options.quick ? ', quick' : ''}, ${options.runtime}` +
-    (options.nodeFlags.length > 0 ? ` ${options.nodeFlags.join(' ')}` : '');
+    (options.nodeFlags.length > 0 ? ` ${options.nodeFlags.join(' ')}` : '') +
+    Object.entries(options.settings)
+      .map(([name, value]) => ` ${name}=${value}`)
+      .join('');
   const sections = [renderReport(results, targets, [title, machineLine(machine)])];
   sections.push('', `PostgreSQL statements: ${findings.statements.note}`);
   if (findings.statements.top.length > 0) sections.push(renderStatements(findings.statements.top));

@@ -71,6 +71,8 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     const machine = await describeMachine(sql, redis);
     progress(machineLine(machine));
     progress(nodeFlagsLine(procfileFlags, options.nodeFlags));
+    const settings = Object.entries(options.settings).map(([name, value]) => `${name}=${value}`);
+    if (settings.length > 0) progress(`settings instead of defaults: ${settings.join(' ')}`);
     const statements = await statementsStatus(sql);
     progress(statements.note);
 

@@ -8,7 +8,7 @@ import type { SettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch, SettledTransfer } from '../services/apply-transfers.js';
 
 export interface TransferJobContext {
-  config: Pick<Config, 'APPLY_BATCH_SIZE'>;
+  config: Pick<Config, 'APPLY_BATCH_SIZE' | 'APPLY_IDLE_MS'>;
   sql: Sql;
   /** On a connection that fails fast: publishing must never hold up the next batch. */
   publishSettled: SettledPublisher;
@@ -40,16 +40,21 @@ export interface TransferJobResult {
  */
 const RUN_BUDGET_MS = 1_000;
 
+/** How long an idle run waits between two looks for transfers. */
+const IDLE_LOOK_MS = 10;
+
 /**
  * Handles one job, which is only a wake-up call for its partition: PostgreSQL
  * decides what runs and in what order. A partition has at most one job
  * waiting and one running (see `TransferQueues.enqueue`), so a run applies
- * the partition batch by batch, oldest first, until a batch comes back empty,
- * or short of `APPLY_BATCH_SIZE` once the run is `RUN_BUDGET_MS` old: all
- * that was pending when the job started is then final, and whatever was
- * accepted meanwhile has a job of its own queued behind this one. Under
- * steady load one run thus serves many batches, which saves the queue the
- * cost of a job per batch. The transfer that added the job is followed to
+ * the partition batch by batch, oldest first, until its batches have found
+ * nothing for `APPLY_IDLE_MS` (looking every `IDLE_LOOK_MS`), or until a
+ * batch comes back short of `APPLY_BATCH_SIZE` once the run is
+ * `RUN_BUDGET_MS` old: all that was pending when the job started is then
+ * final, and whatever was accepted meanwhile has a job of its own queued
+ * behind this one. Under steady load one run thus serves many batches, and
+ * the transfers that arrive while it looks, which saves the queue the cost of
+ * a job per batch or per transfer. The transfer that added the job is followed to
  * its own partition if its row names another one (after a change of
  * `PARTITIONS`).
  *
@@ -68,6 +73,7 @@ export async function processTransferJob(
   let partition = queuePartition;
   let own: SettledTransfer | undefined;
   let applied = 0;
+  let idleSince: number | undefined;
   for (let batches = 1; ; batches++) {
     const result = await context.apply(context.sql, partition, batchSize);
     applied += result.settled.length;
@@ -79,8 +85,18 @@ export async function processTransferJob(
       if (context.stopping()) throw shuttingDown();
       continue;
     }
-    const inBudget = Date.now() - started < RUN_BUDGET_MS;
-    if (result.settled.length > 0 && inBudget && !context.stopping()) continue;
+    const lookedAt = Date.now();
+    const goOn = lookedAt - started < RUN_BUDGET_MS && !context.stopping();
+    if (result.settled.length > 0) {
+      idleSince = undefined;
+      if (goOn) continue;
+    } else if (goOn) {
+      idleSince ??= lookedAt;
+      if (lookedAt - idleSince < context.config.APPLY_IDLE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, IDLE_LOOK_MS));
+        continue;
+      }
+    }
     if (own) return { outcome: own.status, applied, batches };
     const now = await findTransferState(context.sql, data.transferId);
     if (!now) return { outcome: 'missing', applied, batches };

@@ -50,8 +50,8 @@ describe('jobs as wake-up calls of their partition', () => {
   });
 
   /** A tenant with a funded bank account, another account, and one pending transfer between. */
-  async function oneTransferAccepted() {
-    const cfg = config();
+  async function oneTransferAccepted(overrides: Record<string, string> = {}) {
+    const cfg = config(overrides);
     const producer = scratch.producerFor(cfg);
     const tenantId = await newTenant(sql);
     const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000n });
@@ -67,10 +67,13 @@ describe('jobs as wake-up calls of their partition', () => {
    * One transfer, a job for it, and ten more transfers accepted while that
    * job's run is held just after its look number `heldAfterLook`; resolves
    * to the 'transfer job' lines of the run and of the job queued behind it,
-   * once all eleven are final and the ledger has been checked.
+   * once all eleven are final and the ledger has been checked. `idleMs` is
+   * how long a run looks again after a batch found nothing.
    */
-  async function acceptWhileRunHeld(heldAfterLook: number): Promise<LogRecord[]> {
-    const { cfg, producer, tenantId, bank, alice, first } = await oneTransferAccepted();
+  async function acceptWhileRunHeld(heldAfterLook: number, idleMs = 0): Promise<LogRecord[]> {
+    const { cfg, producer, tenantId, bank, alice, first } = await oneTransferAccepted({
+      APPLY_IDLE_MS: String(idleMs),
+    });
 
     const released = gate();
     const held = gate();
@@ -117,6 +120,13 @@ describe('jobs as wake-up calls of their partition', () => {
     // what is accepted now is left to the job behind it.
     const jobs = await acceptWhileRunHeld(2);
     expect(jobs.map((record) => record.applied)).toEqual([1, 10]);
+  });
+
+  it('keeps an idle run looking for a while, and applies what arrives then itself', async () => {
+    // Held after its second look, which found nothing; the run looks again
+    // once released, within APPLY_IDLE_MS, and takes the later transfers.
+    const jobs = await acceptWhileRunHeld(2, 1_000);
+    expect(jobs.map((record) => record.applied)).toEqual([11, 0]);
   });
 
   it('keeps a run going while its batches find transfers accepted during it', async () => {

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs, UsageError } from '../../src/bench/args.js';
+
+describe('benchmark command line', () => {
+  it('takes settings to try instead of the defaults', () => {
+    const options = parseBenchArgs(['--set', 'APPLY_IDLE_MS=0', '--set', 'ACCEPT_STATEMENTS=2']);
+    expect(options.settings).toEqual({ APPLY_IDLE_MS: '0', ACCEPT_STATEMENTS: '2' });
+    expect(parseBenchArgs([]).settings).toEqual({});
+  });
+
+  it('refuses a setting that is not NAME=VALUE, or one the benchmark chooses itself', () => {
+    expect(() => parseBenchArgs(['--set', 'APPLY_IDLE_MS'])).toThrow(UsageError);
+    expect(() => parseBenchArgs(['--set', 'apply_idle_ms=0'])).toThrow(UsageError);
+    expect(() => parseBenchArgs(['--set', 'DATABASE_URL=postgres://elsewhere/db'])).toThrow(
+      'the benchmark sets DATABASE_URL',
+    );
+  });
+});
