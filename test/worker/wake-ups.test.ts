@@ -116,8 +116,9 @@ describe('jobs as wake-up calls of their partition', () => {
   }
 
   it('applies what was accepted while a job ran with the job queued behind it', async () => {
-    // Held after its second look, which found nothing: the run is over, and
-    // what is accepted now is left to the job behind it.
+    // No idle looks (APPLY_IDLE_MS 0): held after its second look, which found
+    // nothing, the run is over, and what is accepted now is left to the job
+    // behind it.
     const jobs = await acceptWhileRunHeld(2);
     expect(jobs.map((record) => record.applied)).toEqual([1, 10]);
   });
