@@ -79,7 +79,7 @@ describe('transactions of two statements in two round trips', () => {
     expect(await ids()).not.toContain(2);
   });
 
-  it('ends the transaction when there is nothing to write, keeping what the first did', async () => {
+  it('ends the transaction when nothing is left to write, keeping what the first did', async () => {
     const result = await withTwoStatements(
       twoPool,
       (db) => db`insert into ${db(table)} (id, note) values (3, 'alone') returning id`,

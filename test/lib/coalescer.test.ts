@@ -145,7 +145,7 @@ describe('coalescing calls into rounds', () => {
     for (const answer of grouped) await expect(answer).rejects.toThrow('answered 1 of 2');
   });
 
-  it('gathers the calls of one turn of the event loop into one round, with a slot free', async () => {
+  it('gathers the calls of one turn of the event loop into one round, slots free', async () => {
     const held = heldRounds();
     const coalescer = new Coalescer(held.round, { maxBatch: 10, maxInFlight: 4, gatherTurn: true });
 

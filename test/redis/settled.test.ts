@@ -21,7 +21,7 @@ async function listen(): Promise<string[][]> {
 }
 
 describe('the settled signal', () => {
-  it('sends what one turn of the event loop reports as one message, later turns apart', async () => {
+  it('sends what one event-loop turn reports as one message, later turns apart', async () => {
     const received = await listen();
     const publish = createSettledPublisher(publisher, config.REDIS_PREFIX);
 

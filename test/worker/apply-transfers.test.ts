@@ -372,7 +372,7 @@ describe('idempotent apply', () => {
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(1));
   });
 
-  it('writes nothing of a settlement that finds one of its transfers no longer pending', async () => {
+  it('writes nothing of a settlement finding one of its transfers no longer pending', async () => {
     const cfg = config();
     const { transfer } = await oneTransfer(cfg);
     const failed = { status: 'failed' as const, failureCode: 'insufficient_funds' as const };

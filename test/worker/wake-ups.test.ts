@@ -240,7 +240,7 @@ describe('jobs as wake-up calls of their partition', () => {
     }
   }
 
-  it('wakes each partition named in one turn once, with the job of its first transfer', async () => {
+  it('wakes each partition named in a turn once, with the job of its first transfer', async () => {
     const { cfg, producer, tenantId, first, second } = await twoPartitionsAccepted();
     const partition = first[0]?.partition ?? -1;
     const wakes = [...first, second].map((transfer) =>
