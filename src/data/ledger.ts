@@ -223,7 +223,7 @@ export interface SettlementEvent {
  * `appendEvents` does). Every transfer must still be pending and every
  * account present: they are locked, so anything else is a bug, and the
  * statement fails (`fail_unless`), writing nothing. It checks itself because
- * its COMMIT is sent with it. There must be at least one outcome.
+ * its COMMIT is sent with it.
  */
 export function writeSettlement(
   tx: Db,

@@ -89,9 +89,8 @@ export async function withTwoStatements<
 ): Promise<{ first: First; second: Second | null }> {
   return retryConflicts(async () => {
     const db = await sql.reserve();
-    let open = false;
+    let open = true;
     try {
-      open = true;
       const [, firstRows] = await db.batch([db`begin`, first(db)]);
       const second = next(firstRows, db);
       if (!second) {
