@@ -1,14 +1,9 @@
 import type { Logger } from '../logger.js';
 import { type Redis, redisKeys } from '../redis/connection.js';
 import { parseSettled } from '../redis/settled.js';
+import type { SettledWait } from '../services/transfer-waits.js';
 
 type Wake = () => void;
-
-/** One registered waiter: its wake-up, and how to give it up. */
-export interface SettledWait {
-  woken: Promise<void>;
-  cancel(): void;
-}
 
 /**
  * Lets requests wait for transfers to settle. One Redis subscription per web

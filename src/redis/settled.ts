@@ -1,3 +1,4 @@
+import { Coalescer } from '../lib/coalescer.js';
 import type { Redis } from './connection.js';
 import { redisKeys } from './connection.js';
 
@@ -41,18 +42,13 @@ export type SettledPublisher = (transferIds: string[]) => Promise<void>;
  * learns whether its message went out.
  */
 export function createSettledPublisher(redis: Redis, prefix: string): SettledPublisher {
-  let gathered: string[] = [];
-  let flush: Promise<void> | undefined;
-
-  return (transferIds) => {
-    if (transferIds.length === 0) return Promise.resolve();
-    gathered.push(...transferIds);
-    flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      const ids = gathered;
-      gathered = [];
-      flush = undefined;
-      return publishSettled(redis, prefix, ids);
-    });
-    return flush;
-  };
+  const turns = new Coalescer<string[], void>(
+    async (reports) => {
+      await publishSettled(redis, prefix, reports.flat());
+      return reports.map(() => undefined);
+    },
+    { maxBatch: 10_000, maxInFlight: 16, gatherTurn: true },
+  );
+  return (transferIds) =>
+    transferIds.length === 0 ? Promise.resolve() : turns.submit(transferIds);
 }

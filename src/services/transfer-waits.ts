@@ -13,10 +13,16 @@ export const RECHECK_MS = 1_000;
 /** Reads one transfer of a tenant; undefined if the tenant has no such transfer. */
 export type TransferReader = (tenantId: string, id: string) => Promise<TransferRow | undefined>;
 
+/** One registered wait for the signal: its wake-up, and how to give it up. */
+export interface SettledWait {
+  woken: Promise<void>;
+  cancel(): void;
+}
+
 /** The post-commit signal as a waiter sees it (see `SettledWaiters`). */
 export interface SettledSignal {
   /** Wakes when the transfer is reported settled, after `timeoutMs`, or at shutdown. */
-  register(transferId: string, timeoutMs: number): { woken: Promise<void>; cancel(): void };
+  register(transferId: string, timeoutMs: number): SettledWait;
   /** True once the process stops: waiters answer with what they have. */
   readonly closing: boolean;
 }
@@ -60,24 +66,23 @@ export async function awaitFinalTransfer(
 ): Promise<TransferRow> {
   const { tenantId, id } = request;
   const deadline = Date.now() + request.waitMs;
-  let transfer = await mustRead(read, tenantId, id);
-  while (transfer.status === 'pending' && !signal.closing) {
+  for (;;) {
     const left = deadline - Date.now();
-    if (left <= 0) break;
-    const wait = signal.register(id, Math.min(left, RECHECK_MS));
+    const wait =
+      left > 0 && !signal.closing ? signal.register(id, Math.min(left, RECHECK_MS)) : null;
+    let transfer: TransferRow;
     try {
       transfer = await mustRead(read, tenantId, id);
     } catch (error) {
-      wait.cancel();
+      wait?.cancel();
       throw error;
     }
-    if (transfer.status !== 'pending') {
-      wait.cancel();
-      break;
+    if (!wait || transfer.status !== 'pending') {
+      wait?.cancel();
+      return transfer;
     }
     await wait.woken;
   }
-  return transfer;
 }
 
 async function mustRead(read: TransferReader, tenantId: string, id: string) {
