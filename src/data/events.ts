@@ -25,11 +25,31 @@ export interface EventRow {
 const EVENT_COLUMNS = 'id, tenant_id, seq, type, data, created_at';
 
 /**
+ * The outbox's writes, as common table expressions over a CTE `fresh_events`
+ * (id, tenant_id, type, data as jsonb, ordinal) written before them: each
+ * event is marked for the webhook dispatcher (`dispatch`), queued for the
+ * sequencer (`queued`), and inserted (`new_events`, returning its row), in
+ * `ordinal` order. Every statement that appends events uses this text, so
+ * that the outbox is written the same way everywhere.
+ */
+export const OUTBOX_WRITES = `dispatch as (
+      insert into event_dispatch (event_id, tenant_id)
+      select id, tenant_id from fresh_events
+    ), queued as (
+      insert into event_sequencing (event_id, tenant_id)
+      select id, tenant_id from fresh_events order by ordinal
+    ), new_events as (
+      insert into events (id, tenant_id, type, data)
+      select id, tenant_id, type, data from fresh_events order by ordinal
+      returning ${EVENT_COLUMNS}
+    )`;
+
+/**
  * Appends events of one tenant to the outbox, inside the caller's
- * transaction, in one statement: marked for the webhook dispatcher and
- * queued for the sequencer, which numbers them after commit (see
- * `assignEventSequences`). Nothing here locks a row that other transactions
- * of the tenant need.
+ * transaction, in one statement (`OUTBOX_WRITES`): marked for the webhook
+ * dispatcher and queued for the sequencer, which numbers them after commit
+ * (see `assignEventSequences`). Nothing here locks a row that other
+ * transactions of the tenant need.
  */
 export async function appendEvents(
   db: Db,
@@ -40,22 +60,14 @@ export async function appendEvents(
   const ids = events.map(() => newId('evt'));
   const types = events.map((event) => event.type);
   const data = events.map((event) => JSON.stringify(event.data));
-  const rows = await db<EventRow[]>`
-    with fresh as (
-      select n.id, n.type, n.data::jsonb as data, n.ordinal
+  return db<EventRow[]>`
+    with fresh_events as (
+      select n.id, ${tenantId}::text as tenant_id, n.type, n.data::jsonb as data, n.ordinal
       from unnest(${ids}::text[], ${types}::text[], ${data}::text[])
         with ordinality as n (id, type, data, ordinal)
-    ), dispatch as (
-      insert into event_dispatch (event_id, tenant_id)
-      select id, ${tenantId} from fresh
-    ), queued as (
-      insert into event_sequencing (event_id, tenant_id)
-      select id, ${tenantId} from fresh order by ordinal
-    )
-    insert into events (id, tenant_id, type, data)
-    select id, ${tenantId}, type, data from fresh order by ordinal
-    returning ${db.unsafe(EVENT_COLUMNS)}`;
-  return rows;
+    ), ${db.unsafe(OUTBOX_WRITES)}
+    select new_events.* from new_events join fresh_events using (id)
+    order by fresh_events.ordinal`;
 }
 
 /**

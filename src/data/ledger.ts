@@ -1,4 +1,5 @@
 import type { Db, Statement } from '../db/sql.js';
+import { OUTBOX_WRITES } from './events.js';
 import type { FailureCode, TransferRow } from './rows.js';
 
 /**
@@ -218,10 +219,10 @@ export interface SettlementEvent {
 /**
  * Writes a decided batch in one statement: the entries, dated `settledAt`
  * like the transfers they post, the new balances and versions, each
- * transfer's final status as of `settledAt`, and the events
- * that report them, queued for the webhook dispatcher and the sequencer (as
- * `appendEvents` does). Every transfer must still be pending and every
- * account present: they are locked, so anything else is a bug, and the
+ * transfer's final status as of `settledAt`, and the events that report
+ * them, queued for the webhook dispatcher and the sequencer as `appendEvents`
+ * queues its own (`OUTBOX_WRITES`). Every transfer must still be pending and
+ * every account present: they are locked, so anything else is a bug, and the
  * statement fails (`fail_unless`), writing nothing. It checks itself because
  * its COMMIT is sent with it.
  */
@@ -265,16 +266,7 @@ export function writeSettlement(
         ${column(events, (e) => e.type)}::text[],
         ${column(events, (e) => e.data)}::text[])
         with ordinality as n (id, tenant_id, type, data, ordinal)
-    ), new_events as (
-      insert into events (id, tenant_id, type, data)
-      select id, tenant_id, type, data from fresh_events order by ordinal
-    ), dispatch as (
-      insert into event_dispatch (event_id, tenant_id)
-      select id, tenant_id from fresh_events
-    ), queued as (
-      insert into event_sequencing (event_id, tenant_id)
-      select id, tenant_id from fresh_events order by ordinal
-    ), settled as (
+    ), ${tx.unsafe(OUTBOX_WRITES)}, settled as (
       update transfers t
       set status = v.status,
         failure_code = v.failure_code,

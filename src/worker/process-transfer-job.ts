@@ -54,9 +54,9 @@ const IDLE_LOOK_MS = 10;
  * final, and whatever was accepted meanwhile has a job of its own queued
  * behind this one. Under steady load one run thus serves many batches, and
  * the transfers that arrive while it looks, which saves the queue the cost of
- * a job per batch or per transfer. The transfer that added the job is followed to
- * its own partition if its row names another one (after a change of
- * `PARTITIONS`).
+ * a job per batch or per transfer. The transfer that added the job is
+ * followed to its own partition if its row names another one (after a change
+ * of `PARTITIONS`).
  *
  * Errors reach the queue, which retries with backoff; the apply step leaves
  * transfers pending on any error, so a retry is safe. A worker that is
