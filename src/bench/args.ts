@@ -97,6 +97,11 @@ function scenarioList(raw: string): ScenarioName[] {
 /** Settings the benchmark chooses itself: where the run's data goes, and what it listens on. */
 const OWN_SETTINGS = new Set(['DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'HOST', 'PORT']);
 
+/** The settings as the report shows them: `NAME=VALUE` each. */
+export function settingWords(settings: Record<string, string>): string[] {
+  return Object.entries(settings).map(([name, value]) => `${name}=${value}`);
+}
+
 function settingList(raw: string[]): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const pair of raw) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { BenchOptions } from './args.js';
+import { type BenchOptions, settingWords } from './args.js';
 import type { BaselineResults } from './baseline-runs.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { LoadRunResults } from './load-runs.js';
@@ -41,8 +41,8 @@ export async function publish(findings: Findings, outDir: string): Promise<strin
     `fintech-core bench ${stamp}: ${options.web} web, ${options.workers} worker` +
     `${options.quick ? ', quick' : ''}, ${options.runtime}` +
     (options.nodeFlags.length > 0 ? ` ${options.nodeFlags.join(' ')}` : '') +
-    Object.entries(options.settings)
-      .map(([name, value]) => ` ${name}=${value}`)
+    settingWords(options.settings)
+      .map((word) => ` ${word}`)
       .join('');
   const sections = [renderReport(results, targets, [title, machineLine(machine)])];
   sections.push('', `PostgreSQL statements: ${findings.statements.note}`);

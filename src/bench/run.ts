@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { dropDatabase, migrate } from '../db/migrate.js';
 import { createSql } from '../db/sql.js';
 import { createRedis } from '../redis/connection.js';
-import type { BenchOptions } from './args.js';
+import { type BenchOptions, settingWords } from './args.js';
 import { remeasureSqlBaselines, runBaselines } from './baseline-runs.js';
 import { buildForBench } from './build.js';
 import { REPO_ROOT } from './children.js';
@@ -71,7 +71,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     const machine = await describeMachine(sql, redis);
     progress(machineLine(machine));
     progress(nodeFlagsLine(procfileFlags, options.nodeFlags));
-    const settings = Object.entries(options.settings).map(([name, value]) => `${name}=${value}`);
+    const settings = settingWords(options.settings);
     if (settings.length > 0) progress(`settings instead of defaults: ${settings.join(' ')}`);
     const statements = await statementsStatus(sql);
     progress(statements.note);
