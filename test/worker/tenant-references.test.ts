@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '../../src/db/sql.js';
+import { newId } from '../../src/lib/ids.js';
+import { testConfig } from '../support/env.js';
+import {
+  connect,
+  createAccount,
+  createWorkerDatabase,
+  dropScratchDatabase,
+  insertPendingTransfers,
+  newTenant,
+} from './fixtures.js';
+
+let databaseUrl: string;
+let sql: Sql;
+let tenant: string;
+let other: string;
+let mine: string;
+let mineToo: string;
+let theirs: string;
+
+/** The SQLSTATE a statement fails with, or 'ok' if it succeeds. */
+async function outcomeOf(statement: Promise<unknown>): Promise<string> {
+  try {
+    await statement;
+    return 'ok';
+  } catch (error) {
+    return String((error as { code?: unknown }).code);
+  }
+}
+
+beforeAll(async () => {
+  databaseUrl = await createWorkerDatabase();
+  sql = connect(testConfig({ DATABASE_URL: databaseUrl }));
+  tenant = await newTenant(sql);
+  other = await newTenant(sql);
+  mine = await createAccount(sql, tenant, { overdraftLimit: 1_000n });
+  mineToo = await createAccount(sql, tenant);
+  theirs = await createAccount(sql, other);
+});
+
+afterAll(async () => {
+  await sql?.end({ timeout: 5 });
+  if (databaseUrl) await dropScratchDatabase(databaseUrl);
+});
+
+function insertTransfer(tenantId: string, source: string, destination: string) {
+  return sql`
+    insert into transfers (id, tenant_id, source_account_id, destination_account_id,
+      partition, amount, currency)
+    values (${newId('tr')}, ${tenantId}, ${source}, ${destination}, 0, 5, 'USD')`;
+}
+
+describe('references bound to a tenant', () => {
+  it("refuses a transfer whose source or destination is another tenant's", async () => {
+    expect(await outcomeOf(insertTransfer(tenant, mine, theirs))).toBe('23503');
+    expect(await outcomeOf(insertTransfer(tenant, theirs, mine))).toBe('23503');
+    expect(await outcomeOf(insertTransfer(other, mine, mineToo))).toBe('23503');
+    expect(await outcomeOf(insertTransfer(tenant, mine, 'acct_missing'))).toBe('23503');
+    expect(await outcomeOf(insertTransfer(tenant, mine, mineToo))).toBe('ok');
+  });
+
+  it("refuses an entry on an account of another tenant than the entry's", async () => {
+    const [transfer] = await insertPendingTransfers(sql, { PARTITIONS: 16 }, tenant, [
+      { source: mine, destination: mineToo, amount: 5n },
+    ]);
+    if (!transfer) throw new Error('no transfer');
+    const entry = (tenantId: string, accountId: string) => sql`
+      insert into entries (id, tenant_id, account_id, transfer_id, amount, balance_after)
+      values (${newId('ent')}, ${tenantId}, ${accountId}, ${transfer.id}, 5, 5)`;
+    expect(await outcomeOf(entry(tenant, theirs))).toBe('23503');
+    expect(await outcomeOf(entry(other, mine))).toBe('23503');
+    expect(await outcomeOf(entry(tenant, mine))).toBe('ok');
+  });
+});
