@@ -1,4 +1,4 @@
-import type { Db } from '../db/sql.js';
+import type { Db, Statement } from '../db/sql.js';
 import { newId } from '../lib/ids.js';
 
 export type EventType =
@@ -22,7 +22,8 @@ export interface EventRow {
   createdAt: Date;
 }
 
-const EVENT_COLUMNS = 'id, tenant_id, seq, type, data, created_at';
+/** An event's columns, from `events e` left joined to its number, `event_numbers n`. */
+const EVENT_COLUMNS = 'e.id, e.tenant_id, n.seq, e.type, e.data, e.created_at';
 
 /**
  * The outbox's writes, as common table expressions over a CTE `fresh_events`
@@ -36,12 +37,12 @@ export const OUTBOX_WRITES = `dispatch as (
       insert into event_dispatch (event_id, tenant_id)
       select id, tenant_id from fresh_events
     ), queued as (
-      insert into event_sequencing (event_id, tenant_id)
-      select id, tenant_id from fresh_events order by ordinal
+      insert into event_sequencing (event_id, tenant_id, type)
+      select id, tenant_id, type from fresh_events order by ordinal
     ), new_events as (
       insert into events (id, tenant_id, type, data)
       select id, tenant_id, type, data from fresh_events order by ordinal
-      returning ${EVENT_COLUMNS}
+      returning id, tenant_id, null::int8 as seq, type, data, created_at
     )`;
 
 /**
@@ -72,23 +73,21 @@ export async function appendEvents(
 
 /**
  * Numbers up to `limit` queued events, oldest first, each tenant's from its
- * counter. The caller holds the sequencer lock until it commits, so numbers
- * become visible in the order they were handed out and a reader following
- * the `after` cursor never skips one. Returns how many events it numbered.
- *
- * Two statements: the first takes the events off the queue and draws their
- * numbers; the second writes them by primary key. In one statement the
- * planner, which cannot tell how many events a pass takes, may join the
- * whole events table instead of looking each event up.
+ * counter, in one statement: the events leave the queue and their numbers go
+ * into `event_numbers`. The caller holds the sequencer lock until it commits,
+ * so numbers become visible in the order they were handed out and a reader
+ * following the `after` cursor never skips one. The statement fails, and
+ * the caller's transaction with it, unless every event it took off the queue
+ * was numbered. Answers how many it numbered.
  */
-export async function assignEventSequences(db: Db, limit: number): Promise<number> {
-  const numbered = await db<{ eventId: string; seq: bigint }[]>`
+export function assignEventSequences(db: Db, limit: number): Statement<{ numbered: bigint }[]> {
+  return db<{ numbered: bigint }[]>`
     with picked as (
       delete from event_sequencing
       where position in (select position from event_sequencing order by position limit ${limit})
-      returning position, event_id, tenant_id
+      returning position, event_id, tenant_id, type
     ), numbered as (
-      select event_id, tenant_id,
+      select event_id, tenant_id, type,
         row_number() over (partition by tenant_id order by position) as n
       from picked
     ), counters as (
@@ -96,23 +95,18 @@ export async function assignEventSequences(db: Db, limit: number): Promise<numbe
       from (select tenant_id, count(*) as count from numbered group by tenant_id) c
       where t.id = c.tenant_id
       returning t.id, t.event_seq - c.count as base
+    ), written as (
+      insert into event_numbers (tenant_id, seq, event_id, type)
+      select numbered.tenant_id, counters.base + numbered.n, numbered.event_id, numbered.type
+      from numbered join counters on counters.id = numbered.tenant_id
+      returning event_id
+    ), counts as (
+      select (select count(*) from picked) as picked, (select count(*) from written) as written
     )
-    select numbered.event_id, counters.base + numbered.n as seq
-    from numbered join counters on counters.id = numbered.tenant_id`;
-  if (numbered.length === 0) return 0;
-  // An unnamed statement, planned for the arrays it is given: a plan cached
-  // while the table was small would scan it whole long after it has grown.
-  const rows = await db.unsafe(
-    `update events e set seq = v.seq
-    from unnest($1::text[], $2::int8[]) as v (id, seq)
-    where e.id = v.id
-    returning e.id`,
-    [numbered.map((row) => row.eventId), numbered.map((row) => row.seq.toString())],
-  );
-  if (rows.length !== numbered.length) {
-    throw new Error(`numbered ${rows.length} of ${numbered.length} queued events`);
-  }
-  return rows.length;
+    select counts.written as numbered
+    from counts
+    where fail_unless(counts.picked = counts.written,
+      format('numbered %s of %s queued events', counts.written, counts.picked))`;
 }
 
 /** A tenant's event. */
@@ -122,14 +116,18 @@ export async function findEvent(
   id: string,
 ): Promise<EventRow | undefined> {
   const [row] = await db<EventRow[]>`
-    select ${db.unsafe(EVENT_COLUMNS)} from events where id = ${id} and tenant_id = ${tenantId}`;
+    select ${db.unsafe(EVENT_COLUMNS)}
+    from events e left join event_numbers n on n.event_id = e.id
+    where e.id = ${id} and e.tenant_id = ${tenantId}`;
   return row;
 }
 
 /** An event by id, whoever's it is: for the delivery worker. */
 export async function findEventById(db: Db, id: string): Promise<EventRow | undefined> {
   const [row] = await db<EventRow[]>`
-    select ${db.unsafe(EVENT_COLUMNS)} from events where id = ${id}`;
+    select ${db.unsafe(EVENT_COLUMNS)}
+    from events e left join event_numbers n on n.event_id = e.id
+    where e.id = ${id}`;
   return row;
 }
 
@@ -145,10 +143,11 @@ export async function listEventsAfter(
   limit: number,
   filter: { type?: EventType | undefined },
 ): Promise<EventRow[]> {
-  const type = filter.type ? db`and type = ${filter.type}` : db``;
+  const type = filter.type ? db`and n.type = ${filter.type}` : db``;
   return db<EventRow[]>`
-    select ${db.unsafe(EVENT_COLUMNS)} from events
-    where tenant_id = ${tenantId} and seq > ${afterSeq.toString()} ${type}
-    order by seq
+    select ${db.unsafe(EVENT_COLUMNS)}
+    from event_numbers n join events e on e.id = n.event_id
+    where n.tenant_id = ${tenantId} and n.seq > ${afterSeq.toString()} ${type}
+    order by n.seq
     limit ${limit + 1}`;
 }

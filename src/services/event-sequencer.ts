@@ -1,5 +1,5 @@
 import { assignEventSequences } from '../data/events.js';
-import { type Sql, withTransaction } from '../db/sql.js';
+import { type Sql, withTwoStatements } from '../db/sql.js';
 import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 
@@ -11,18 +11,20 @@ const BATCH = 1_000;
  * Gives queued events their per-tenant sequence numbers. One sequencer acts
  * at a time across all processes (an advisory lock held to commit); another
  * that finds the lock taken returns at once, since the holder numbers what
- * is queued and the next pass takes what came later. Returns how many events
- * this call numbered.
+ * is queued and the next pass takes what came later. Each transaction is two
+ * round trips: BEGIN with the lock, COMMIT with the numbering. Returns how
+ * many events this call numbered.
  */
 export async function sequenceEvents(sql: Sql): Promise<number> {
   let total = 0;
   for (;;) {
-    const numbered = await withTransaction(sql, async (tx) => {
-      const [lock] = await tx<{ locked: boolean }[]>`
-        select pg_try_advisory_xact_lock(${SEQUENCER_LOCK_NAMESPACE}::int4, 0) as locked`;
-      if (!lock?.locked) return 0;
-      return assignEventSequences(tx, BATCH);
-    });
+    const { second } = await withTwoStatements(
+      sql,
+      (db) => db<{ locked: boolean }[]>`
+        select pg_try_advisory_xact_lock(${SEQUENCER_LOCK_NAMESPACE}::int4, 0) as locked`,
+      ([lock], db) => (lock?.locked ? assignEventSequences(db, BATCH) : null),
+    );
+    const numbered = Number(second?.[0]?.numbered ?? 0);
     total += numbered;
     if (numbered < BATCH) return total;
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendEvents } from '../../src/data/events.js';
+import { sequenceEvents } from '../../src/services/event-sequencer.js';
 import { call, newTenant, type TestApp } from '../support/app.js';
 import { appendTestEvents, startIsolatedApp } from './support.js';
 
@@ -120,5 +121,35 @@ describe('GET /v1/events', () => {
       key: tenant.key,
     });
     expect(one.body.data).toEqual({ overdraft_limit: 0, metadata: { order_ref: 'x' } });
+  });
+
+  it('numbers each event once, in order, however many sequencers run at once', async () => {
+    const tenant = await newTenant(app.sql);
+    let writing = true;
+    const writers = Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        for (let i = 0; i < 10; i++) await appendTestEvents(app.sql, tenant.tenantId, 3);
+      }),
+    ).finally(() => {
+      writing = false;
+    });
+    const sequencers = Promise.all(
+      [1, 2, 3].map(async () => {
+        while (writing) await sequenceEvents(app.sql);
+        await sequenceEvents(app.sql);
+      }),
+    );
+    await Promise.all([writers, sequencers]);
+    await sequenceEvents(app.sql);
+
+    const numbers = await app.sql<{ seq: bigint; queued: bigint }[]>`
+      select n.seq, q.position as queued
+      from event_numbers n join events e on e.id = n.event_id
+      left join event_sequencing q on q.event_id = e.id
+      where e.tenant_id = ${tenant.tenantId} order by n.seq`;
+    expect(numbers.map((row) => Number(row.seq))).toEqual(
+      Array.from({ length: 4 * 10 * 3 }, (_, i) => i + 1),
+    );
+    expect(numbers.every((row) => row.queued === null)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { findTransfer } from '../../src/data/transfers.js';
 import type { Sql } from '../../src/db/sql.js';
 import { partitionOf } from '../../src/queue/partitions.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import { sequenceEvents } from '../../src/services/event-sequencer.js';
 import { transferView } from '../../src/services/views.js';
 import {
   balanceOf,
@@ -284,9 +285,11 @@ describe('settled events', () => {
     ]);
     await applyPendingBatch(sql, transfers[0]?.partition ?? 0, 100);
 
+    await sequenceEvents(sql);
     const events = await sql<{ type: string; dataJson: string }[]>`
-      select type, data::text as data_json from events
-      where tenant_id = ${tenantId} and type like 'transfer.%' order by seq`;
+      select e.type, e.data::text as data_json
+      from events e join event_numbers n on n.event_id = e.id
+      where e.tenant_id = ${tenantId} and e.type like 'transfer.%' order by n.seq`;
     const [posted, failed] = events.map((event) => ({
       type: event.type,
       data: JSON.parse(event.dataJson) as Record<string, unknown>,
