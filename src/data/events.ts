@@ -74,22 +74,30 @@ export async function appendEvents(
 /**
  * Numbers up to `limit` queued events, oldest first, each tenant's from its
  * counter, in one statement: the events leave the queue and their numbers go
- * into `event_numbers`. The caller holds the sequencer lock until it commits,
- * so numbers become visible in the order they were handed out and a reader
- * following the `after` cursor never skips one. The statement fails, and
- * the caller's transaction with it, unless every event it took off the queue
- * was numbered. Answers how many it numbered.
+ * into `event_numbers`. An event queued again after it was numbered leaves
+ * the queue and keeps its number. The caller holds the sequencer lock until
+ * it commits, so numbers become visible in the order they were handed out
+ * and a reader following the `after` cursor never skips one. The statement
+ * fails, and the caller's transaction with it, unless every event it took
+ * off the queue without a number got one. Answers how many events it took
+ * off the queue and how many of them it numbered.
  */
-export function assignEventSequences(db: Db, limit: number): Statement<{ numbered: bigint }[]> {
-  return db<{ numbered: bigint }[]>`
+export function assignEventSequences(
+  db: Db,
+  limit: number,
+): Statement<{ taken: bigint; numbered: bigint }[]> {
+  return db<{ taken: bigint; numbered: bigint }[]>`
     with picked as (
       delete from event_sequencing
       where position in (select position from event_sequencing order by position limit ${limit})
       returning position, event_id, tenant_id, type
+    ), unnumbered as (
+      select * from picked
+      where not exists (select 1 from event_numbers n where n.event_id = picked.event_id)
     ), numbered as (
       select event_id, tenant_id, type,
         row_number() over (partition by tenant_id order by position) as n
-      from picked
+      from unnumbered
     ), counters as (
       update tenants t set event_seq = t.event_seq + c.count
       from (select tenant_id, count(*) as count from numbered group by tenant_id) c
@@ -101,12 +109,14 @@ export function assignEventSequences(db: Db, limit: number): Statement<{ numbere
       from numbered join counters on counters.id = numbered.tenant_id
       returning event_id
     ), counts as (
-      select (select count(*) from picked) as picked, (select count(*) from written) as written
+      select (select count(*) from picked) as taken,
+        (select count(*) from unnumbered) as unnumbered,
+        (select count(*) from written) as written
     )
-    select counts.written as numbered
+    select counts.taken, counts.written as numbered
     from counts
-    where fail_unless(counts.picked = counts.written,
-      format('numbered %s of %s queued events', counts.written, counts.picked))`;
+    where fail_unless(counts.unnumbered = counts.written,
+      format('numbered %s of %s queued events', counts.written, counts.unnumbered))`;
 }
 
 /** A tenant's event. */

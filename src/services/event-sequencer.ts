@@ -1,5 +1,5 @@
 import { assignEventSequences } from '../data/events.js';
-import { type Sql, withTwoStatements } from '../db/sql.js';
+import { isTransientError, type Sql, withTwoStatements } from '../db/sql.js';
 import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 
@@ -24,9 +24,8 @@ export async function sequenceEvents(sql: Sql): Promise<number> {
         select pg_try_advisory_xact_lock(${SEQUENCER_LOCK_NAMESPACE}::int4, 0) as locked`,
       ([lock], db) => (lock?.locked ? assignEventSequences(db, BATCH) : null),
     );
-    const numbered = Number(second?.[0]?.numbered ?? 0);
-    total += numbered;
-    if (numbered < BATCH) return total;
+    total += Number(second?.[0]?.numbered ?? 0);
+    if (Number(second?.[0]?.taken ?? 0) < BATCH) return total;
   }
 }
 
@@ -58,7 +57,10 @@ export function startEventSequencer(sql: Sql, logger: Logger, intervalMs: number
     try {
       await sequenceEvents(sql);
     } catch (error) {
-      logger.warn({ err: error }, 'event sequencing failed; will retry');
+      // An outage passes by itself; any other failure stops the feed of every
+      // tenant until a person looks.
+      const level = isTransientError(error) ? 'warn' : 'error';
+      logger[level]({ err: error }, 'event sequencing failed; will retry');
     }
   };
   const start = () => {

@@ -18,9 +18,18 @@ export function eventView(row: EventRow) {
 
 export type EventView = ReturnType<typeof eventView>;
 
+/**
+ * Numbers the queued events before a read, so that the read is as fresh as
+ * the last commit. A failure here does not fail the read, which then shows
+ * what was numbered before: the workers' sequencer logs it and tries again.
+ */
+async function numberQueuedEvents(sql: Sql): Promise<void> {
+  await sequenceEvents(sql).catch(() => undefined);
+}
+
 /** One event of the tenant; queued events are numbered first, so it shows its sequence. */
 export async function getEvent(sql: Sql, tenantId: string, id: string): Promise<EventRow> {
-  await sequenceEvents(sql);
+  await numberQueuedEvents(sql);
   const event = await findEvent(sql, tenantId, id);
   if (!event) throw new AppError('not_found', `no such event: ${id}`);
   return event;
@@ -46,7 +55,7 @@ export async function pageEvents(
   tenantId: string,
   query: EventFeedQuery,
 ): Promise<Page<EventRow>> {
-  await sequenceEvents(sql);
+  await numberQueuedEvents(sql);
   const afterSeq = await cursorSeq(sql, tenantId, query.after);
   const rows = await listEventsAfter(sql, tenantId, afterSeq, query.limit, { type: query.type });
   return toPage(rows, query.limit);

@@ -152,4 +152,48 @@ describe('GET /v1/events', () => {
     );
     expect(numbers.every((row) => row.queued === null)).toBe(true);
   });
+
+  it('keeps the number of an event queued again, and numbers the events behind it', async () => {
+    const tenant = await newTenant(app.sql);
+    const [first] = await appendTestEvents(app.sql, tenant.tenantId, 1);
+    await sequenceEvents(app.sql);
+    await app.sql`
+      insert into event_sequencing (event_id, tenant_id, type)
+      values (${first?.id ?? ''}, ${tenant.tenantId}, 'transfer.posted')`;
+    const [second] = await appendTestEvents(app.sql, tenant.tenantId, 1);
+
+    expect(await sequenceEvents(app.sql)).toBe(1);
+    const feed = await call<Feed>(app, 'GET', '/v1/events', { key: tenant.key });
+    expect(feed.body.data.map((event) => [event.id, event.sequence])).toEqual([
+      [first?.id, 1],
+      [second?.id, 2],
+    ]);
+    const [queued] = await app.sql<{ n: bigint }[]>`
+      select count(*) as n from event_sequencing where tenant_id = ${tenant.tenantId}`;
+    expect(queued?.n).toBe(0n);
+  });
+
+  it('serves what is numbered when numbering fails, and numbers the rest once it works', async () => {
+    const tenant = await newTenant(app.sql);
+    await appendTestEvents(app.sql, tenant.tenantId, 2);
+    await sequenceEvents(app.sql);
+    await app.sql`
+      create function refuse_numbers() returns trigger language plpgsql as $$
+      begin raise exception 'numbering refused'; end $$`;
+    await app.sql`
+      create trigger refuse_numbers before insert on event_numbers
+      for each row execute function refuse_numbers()`;
+    try {
+      await appendTestEvents(app.sql, tenant.tenantId, 1);
+      await expect(sequenceEvents(app.sql)).rejects.toThrow(/numbering refused/);
+      const stale = await call<Feed>(app, 'GET', '/v1/events', { key: tenant.key });
+      expect(stale.status).toBe(200);
+      expect(stale.body.data.map((event) => event.sequence)).toEqual([1, 2]);
+    } finally {
+      await app.sql`drop trigger refuse_numbers on event_numbers`;
+      await app.sql`drop function refuse_numbers()`;
+    }
+    const fresh = await call<Feed>(app, 'GET', '/v1/events', { key: tenant.key });
+    expect(fresh.body.data.map((event) => event.sequence)).toEqual([1, 2, 3]);
+  });
 });
