@@ -1,13 +1,19 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/demo/processes.js';
 
 const fixture = (name: string) => ({ name, script: `test/demo/child-processes/${name}.ts` });
 
+/** The log folders of this file's supervisors, removed when its tests end. */
+const logFolders: string[] = [];
+afterAll(() => Promise.all(logFolders.map((dir) => rm(dir, { recursive: true, force: true }))));
+
 async function supervisor(): Promise<Supervisor> {
-  return new Supervisor(await mkdtemp(join(tmpdir(), 'fcdemo-test-')), {});
+  const dir = await mkdtemp(join(tmpdir(), 'fcdemo-test-'));
+  logFolders.push(dir);
+  return new Supervisor(dir, {});
 }
 
 /** Waits until the process has written `text`, i.e. it is running its own code. */
