@@ -2,24 +2,20 @@
 -- its own, instead of by rewriting the event: the sequencer inserts small
 -- rows where it used to update wide ones (and every index of events), and
 -- events are append-only again, without exception. The queue of events to
--- number carries each event's tenant and type, so that the sequencer reads
--- no event; both the queue and the numbers reference the event together with
--- its tenant and type, so that neither can file an event under another
--- tenant, or another type, than its own.
+-- number carries each event's type, so that the sequencer reads no event.
+-- The feed reads a number together with its event, and takes the tenant and
+-- type from both, so that a number filed under another tenant or type than
+-- its event's shows nowhere.
 --
 -- Processes of earlier versions read and write events.seq: stop them before
 -- this migration runs.
 
-alter table events add constraint events_id_tenant_type unique (id, tenant_id, type);
-
 create table event_numbers (
   tenant_id  text not null,
   seq        bigint not null,
-  event_id   text not null unique,
+  event_id   text not null unique references events (id),
   type       text not null,
-  primary key (tenant_id, seq),
-  constraint event_numbers_of_event foreign key (event_id, tenant_id, type)
-    references events (id, tenant_id, type)
+  primary key (tenant_id, seq)
 );
 create index event_numbers_tenant_type_seq on event_numbers (tenant_id, type, seq);
 
@@ -29,11 +25,7 @@ select tenant_id, seq, id, type from events where seq is not null;
 alter table event_sequencing add column type text;
 update event_sequencing q set type = e.type, tenant_id = e.tenant_id
 from events e where e.id = q.event_id;
-alter table event_sequencing
-  alter column type set not null,
-  drop constraint event_sequencing_event_id_fkey,
-  add constraint event_sequencing_of_event foreign key (event_id, tenant_id, type)
-    references events (id, tenant_id, type);
+alter table event_sequencing alter column type set not null;
 
 drop trigger events_append_only on events;
 drop function events_sequence_once();

@@ -22,8 +22,15 @@ export interface EventRow {
   createdAt: Date;
 }
 
-/** An event's columns, from `events e` left joined to its number, `event_numbers n`. */
+/** An event's columns, from `events e` joined to its number, `event_numbers n`. */
 const EVENT_COLUMNS = 'e.id, e.tenant_id, n.seq, e.type, e.data, e.created_at';
+
+/**
+ * Joins an event to its number only when the number was filed under the
+ * event's own tenant and type: the tenant and type of a number are copies,
+ * and a copy that differs must not move an event into another feed.
+ */
+const NUMBER_OF_EVENT = 'n.event_id = e.id and n.tenant_id = e.tenant_id and n.type = e.type';
 
 /**
  * The outbox's writes, as common table expressions over a CTE `fresh_events`
@@ -92,8 +99,10 @@ export function assignEventSequences(
       where position in (select position from event_sequencing order by position limit ${limit})
       returning position, event_id, tenant_id, type
     ), unnumbered as (
+      -- A subquery per event, looked up by key: as an anti-join, the planner
+      -- may read all of event_numbers to drop the rare event numbered before.
       select * from picked
-      where not exists (select 1 from event_numbers n where n.event_id = picked.event_id)
+      where (select 1 from event_numbers n where n.event_id = picked.event_id) is null
     ), numbered as (
       select event_id, tenant_id, type,
         row_number() over (partition by tenant_id order by position) as n
@@ -127,7 +136,7 @@ export async function findEvent(
 ): Promise<EventRow | undefined> {
   const [row] = await db<EventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)}
-    from events e left join event_numbers n on n.event_id = e.id
+    from events e left join event_numbers n on ${db.unsafe(NUMBER_OF_EVENT)}
     where e.id = ${id} and e.tenant_id = ${tenantId}`;
   return row;
 }
@@ -136,7 +145,7 @@ export async function findEvent(
 export async function findEventById(db: Db, id: string): Promise<EventRow | undefined> {
   const [row] = await db<EventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)}
-    from events e left join event_numbers n on n.event_id = e.id
+    from events e left join event_numbers n on ${db.unsafe(NUMBER_OF_EVENT)}
     where e.id = ${id}`;
   return row;
 }
@@ -156,7 +165,7 @@ export async function listEventsAfter(
   const type = filter.type ? db`and n.type = ${filter.type}` : db``;
   return db<EventRow[]>`
     select ${db.unsafe(EVENT_COLUMNS)}
-    from event_numbers n join events e on e.id = n.event_id
+    from event_numbers n join events e on ${db.unsafe(NUMBER_OF_EVENT)}
     where n.tenant_id = ${tenantId} and n.seq > ${afterSeq.toString()} ${type}
     order by n.seq
     limit ${limit + 1}`;

@@ -196,4 +196,26 @@ describe('GET /v1/events', () => {
     const fresh = await call<Feed>(app, 'GET', '/v1/events', { key: tenant.key });
     expect(fresh.body.data.map((event) => event.sequence)).toEqual([1, 2, 3]);
   });
+
+  it('shows a number filed under another tenant or type than its event in no feed', async () => {
+    const owner = await newTenant(app.sql);
+    const other = await newTenant(app.sql);
+    const [event] = await app.sql<{ id: string }[]>`
+      insert into events (id, tenant_id, type, data)
+      values ('evt_misfiled', ${owner.tenantId}, 'transfer.posted', '{"secret":1}') returning id`;
+    await app.sql`
+      insert into event_numbers (tenant_id, seq, event_id, type)
+      values (${other.tenantId}, 1, ${event?.id ?? ''}, 'account.closed')`;
+
+    for (const query of ['', '?type=account.closed', '?type=transfer.posted']) {
+      const feed = await call<Feed>(app, 'GET', `/v1/events${query}`, { key: other.key });
+      expect(feed.body.data).toEqual([]);
+    }
+    const own = await call<EventAnswer>(app, 'GET', '/v1/events/evt_misfiled', {
+      key: owner.key,
+    });
+    expect(own.body).toMatchObject({ id: 'evt_misfiled', type: 'transfer.posted', sequence: null });
+    const foreign = await call(app, 'GET', '/v1/events/evt_misfiled', { key: other.key });
+    expect(foreign.status).toBe(404);
+  });
 });

@@ -72,21 +72,4 @@ describe('references bound to a tenant', () => {
     expect(await outcomeOf(entry(other, mine))).toBe('23503');
     expect(await outcomeOf(entry(tenant, mine))).toBe('ok');
   });
-
-  it('refuses an event number or a queued event whose tenant or type is not its event', async () => {
-    const [event] = await sql<{ id: string }[]>`
-      insert into events (id, tenant_id, type, data)
-      values (${newId('evt')}, ${tenant}, 'transfer.posted', '{}') returning id`;
-    const id = event?.id ?? '';
-    const number = (tenantId: string, type: string) => sql`
-      insert into event_numbers (tenant_id, seq, event_id, type)
-      values (${tenantId}, 1000, ${id}, ${type})`;
-    const queued = (tenantId: string, type: string) => sql`
-      insert into event_sequencing (event_id, tenant_id, type) values (${id}, ${tenantId}, ${type})`;
-    expect(await outcomeOf(number(other, 'transfer.posted'))).toBe('23503');
-    expect(await outcomeOf(number(tenant, 'account.closed'))).toBe('23503');
-    expect(await outcomeOf(queued(other, 'transfer.posted'))).toBe('23503');
-    expect(await outcomeOf(queued(tenant, 'account.closed'))).toBe('23503');
-    expect(await outcomeOf(queued(tenant, 'transfer.posted'))).toBe('ok');
-  });
 });
