@@ -173,7 +173,7 @@ describe('GET /v1/events', () => {
     expect(queued?.n).toBe(0n);
   });
 
-  it('serves what is numbered when numbering fails, and numbers the rest once it works', async () => {
+  it('serves what is numbered while numbering fails, and numbers the rest after', async () => {
     const tenant = await newTenant(app.sql);
     await appendTestEvents(app.sql, tenant.tenantId, 2);
     await sequenceEvents(app.sql);

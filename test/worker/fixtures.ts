@@ -275,3 +275,13 @@ export function captureLogger(): { logger: Logger; records: LogRecord[] } {
 export function wipePrefix(redis: Redis, prefix: string): Promise<number> {
   return deleteKeysMatching(redis, `${prefix}:*`);
 }
+
+/** The SQLSTATE a statement fails with, or 'ok' if it succeeds. */
+export async function outcomeOf(statement: Promise<unknown>): Promise<string> {
+  try {
+    await statement;
+    return 'ok';
+  } catch (error) {
+    return String((error as { code?: unknown }).code);
+  }
+}

@@ -10,22 +10,13 @@ import {
   dropScratchDatabase,
   insertPendingTransfers,
   newTenant,
+  outcomeOf,
 } from './fixtures.js';
 
 let databaseUrl: string;
 let sql: Sql;
 let tenantId: string;
 let accountId: string;
-
-/** The SQLSTATE a statement fails with, or 'ok' if it succeeds. */
-async function outcomeOf(statement: Promise<unknown>): Promise<string> {
-  try {
-    await statement;
-    return 'ok';
-  } catch (error) {
-    return String((error as { code?: unknown }).code);
-  }
-}
 
 beforeAll(async () => {
   databaseUrl = await createWorkerDatabase();

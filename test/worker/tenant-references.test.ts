@@ -9,6 +9,7 @@ import {
   dropScratchDatabase,
   insertPendingTransfers,
   newTenant,
+  outcomeOf,
 } from './fixtures.js';
 
 let databaseUrl: string;
@@ -18,16 +19,6 @@ let other: string;
 let mine: string;
 let mineToo: string;
 let theirs: string;
-
-/** The SQLSTATE a statement fails with, or 'ok' if it succeeds. */
-async function outcomeOf(statement: Promise<unknown>): Promise<string> {
-  try {
-    await statement;
-    return 'ok';
-  } catch (error) {
-    return String((error as { code?: unknown }).code);
-  }
-}
 
 beforeAll(async () => {
   databaseUrl = await createWorkerDatabase();
