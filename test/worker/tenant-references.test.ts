@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sql } from '../../src/db/sql.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids.js';
-import { testConfig } from '../support/env.js';
-import {
-  connect,
-  createAccount,
-  createWorkerDatabase,
-  dropScratchDatabase,
-  insertPendingTransfers,
-  newTenant,
-  outcomeOf,
-} from './fixtures.js';
+import { createAccount, insertPendingTransfers, newTenant, outcomeOf } from './fixtures.js';
+import { useWorkerDatabase } from './support.js';
 
-let databaseUrl: string;
-let sql: Sql;
+const db = useWorkerDatabase();
 let tenant: string;
 let other: string;
 let mine: string;
@@ -21,22 +11,15 @@ let mineToo: string;
 let theirs: string;
 
 beforeAll(async () => {
-  databaseUrl = await createWorkerDatabase();
-  sql = connect(testConfig({ DATABASE_URL: databaseUrl }));
-  tenant = await newTenant(sql);
-  other = await newTenant(sql);
-  mine = await createAccount(sql, tenant, { overdraftLimit: 1_000n });
-  mineToo = await createAccount(sql, tenant);
-  theirs = await createAccount(sql, other);
-});
-
-afterAll(async () => {
-  await sql?.end({ timeout: 5 });
-  if (databaseUrl) await dropScratchDatabase(databaseUrl);
+  tenant = await newTenant(db.sql);
+  other = await newTenant(db.sql);
+  mine = await createAccount(db.sql, tenant, { overdraftLimit: 1_000n });
+  mineToo = await createAccount(db.sql, tenant);
+  theirs = await createAccount(db.sql, other);
 });
 
 function insertTransfer(tenantId: string, source: string, destination: string) {
-  return sql`
+  return db.sql`
     insert into transfers (id, tenant_id, source_account_id, destination_account_id,
       partition, amount, currency)
     values (${newId('tr')}, ${tenantId}, ${source}, ${destination}, 0, 5, 'USD')`;
@@ -52,11 +35,11 @@ describe('references bound to a tenant', () => {
   });
 
   it("refuses an entry on an account of another tenant than the entry's", async () => {
-    const [transfer] = await insertPendingTransfers(sql, { PARTITIONS: 16 }, tenant, [
+    const [transfer] = await insertPendingTransfers(db.sql, db.config(), tenant, [
       { source: mine, destination: mineToo, amount: 5n },
     ]);
     if (!transfer) throw new Error('no transfer');
-    const entry = (tenantId: string, accountId: string) => sql`
+    const entry = (tenantId: string, accountId: string) => db.sql`
       insert into entries (id, tenant_id, account_id, transfer_id, amount, balance_after)
       values (${newId('ent')}, ${tenantId}, ${accountId}, ${transfer.id}, 5, 5)`;
     expect(await outcomeOf(entry(tenant, theirs))).toBe('23503');
