@@ -81,6 +81,9 @@ function report(run: LoadRun): void {
     `${run.spec.label}: accepted ${run.load.acceptedPerSecond.toFixed(0)}/s, ` +
       `settled ${run.settledPerSecond.toFixed(0)}/s, accept p99 ` +
       `${latency.p99.toFixed(1)} ms, ${run.settlement.transfers} transfers` +
+      (run.load.sendLateMs
+        ? `, generator behind schedule p99 ${run.load.sendLateMs.p99.toFixed(1)} ms`
+        : '') +
       (run.drained ? '' : ', NOT DRAINED') +
       (run.checks.every((check) => check.pass) ? '' : ', LEDGER CHECK FAILED'),
   );

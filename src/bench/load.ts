@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { elapsed } from './clock.js';
+import { runPaced, share } from './paced-load.js';
 import type { Pair } from './pairs.js';
 import { randomAmount } from './pairs.js';
 import { BENCH_CURRENCY } from './seed.js';
@@ -23,9 +24,19 @@ export interface LoadResult {
   finishedAt: number;
   /** Run-clock second at which each response arrived. */
   doneAt: number[];
-  /** Milliseconds from sending each request to its response, as measured by autocannon. */
+  /**
+   * Milliseconds to each response: from sending the request in a closed loop
+   * (autocannon's figure), from the moment it was due in an open one.
+   */
   latencyMs: number[];
   status: number[];
+  /**
+   * Open loop only: how late the generator got round to each request after
+   * it was due, in ms, before any wait for a free connection. It is part of
+   * the latency too; a large figure here means the generator's own event
+   * loop, not the server, held requests up.
+   */
+  lateMs: number[];
   /** Requests sent; those still in flight when the run ended got no answer here. */
   sent: number;
   /** Connection errors and timeouts: requests that got no answer at all. */
@@ -34,19 +45,18 @@ export interface LoadResult {
 }
 
 /**
- * POSTs transfers with autocannon, each request with a fresh Idempotency-Key
- * and body, the connections shared out among the web processes.
+ * POSTs transfers, each request with a fresh Idempotency-Key and body, the
+ * connections shared out among the web processes.
  *
- * Closed-loop (no rate): one instance per web process; each connection sends
- * its next request when the previous answer arrives.
+ * Closed-loop (no rate): autocannon, one instance per web process; each
+ * connection sends its next request when the previous answer arrives.
  *
- * Open-loop (a rate): autocannon paces by a quota per connection per second,
- * which its connections spend at once when each second begins, so one
- * instance would fire the whole second's requests in a burst and measure the
- * queue of that burst rather than the latency at that rate. The rate is
- * therefore split over STAGGER instances per web process, started evenly
- * spaced over one second, which turns one burst a second into small ones
- * every 1/STAGGER s.
+ * Open-loop (a rate): the paced generator (`runPaced`), one request every
+ * 1/rate s, latency from the moment each was due. autocannon's own pacing
+ * is not used: it hands each connection a quota per second, spent at once
+ * when the second begins, so it sends bursts, measures each request from
+ * when a busy connection got round to it, and falls short of the rate when
+ * its connections are busy.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = {
@@ -55,51 +65,51 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     doneAt: [],
     latencyMs: [],
     status: [],
+    lateMs: [],
     sent: 0,
     errors: 0,
     timeouts: 0,
   };
   let counter = 0;
   const nextKey = () => `${options.keyPrefix}-${(counter++).toString(36)}`;
+  const headers = {
+    'content-type': 'application/json',
+    authorization: `Bearer ${options.apiKey}`,
+  };
 
-  const runs = instancesOf(options).map(async (instance) => {
-    if (instance.delayMs > 0) await sleep(instance.delayMs);
-    await runOne(instance, options, nextKey, result);
-  });
-  await Promise.all(runs);
+  if (options.rate === undefined) {
+    await Promise.all(
+      options.urls.map((url, index) =>
+        runClosed(
+          { url, connections: Math.max(1, share(options.connections, options.urls.length, index)) },
+          { ...options, headers, nextKey },
+          result,
+        ),
+      ),
+    );
+  } else {
+    await runPaced(
+      {
+        urls: options.urls,
+        rate: options.rate,
+        seconds: options.seconds,
+        connections: options.connections,
+        next: () => ({
+          path: '/v1/transfers',
+          headers: { ...headers, 'idempotency-key': nextKey() },
+          body: transferBody(options.pick()),
+        }),
+      },
+      result,
+    );
+  }
   result.finishedAt = elapsed();
   return result;
 }
 
-const STAGGER = 25;
-
-interface Instance {
-  url: string;
-  connections: number;
-  rate: number | undefined;
-  delayMs: number;
-}
-
-function instancesOf(options: LoadOptions): Instance[] {
-  const { urls, connections, rate } = options;
-  return urls.flatMap((url, index): Instance[] => {
-    const webConnections = Math.max(1, share(connections, urls.length, index));
-    if (rate === undefined) return [{ url, connections: webConnections, rate, delayMs: 0 }];
-    const webRate = share(Math.round(rate), urls.length, index);
-    const count = Math.max(1, Math.min(STAGGER, webRate, webConnections));
-    return Array.from({ length: count }, (_, slot) => ({
-      url,
-      connections: share(webConnections, count, slot),
-      rate: Math.max(1, share(webRate, count, slot)),
-      delayMs: (slot * 1000) / count,
-    }));
-  });
-}
-
-async function runOne(
-  { url, connections, rate }: Instance,
-  options: LoadOptions,
-  nextKey: () => string,
+async function runClosed(
+  { url, connections }: { url: string; connections: number },
+  options: LoadOptions & { headers: Record<string, string>; nextKey: () => string },
   result: LoadResult,
 ): Promise<void> {
   let finish: (error: unknown, done: autocannon.Result) => void = () => {};
@@ -112,16 +122,12 @@ async function runOne(
       method: 'POST',
       connections,
       duration: options.seconds,
-      ...(rate === undefined ? {} : { overallRate: rate }),
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${options.apiKey}`,
-      },
+      headers: options.headers,
       requests: [
         {
           setupRequest: (request) => ({
             ...request,
-            headers: { ...request.headers, 'idempotency-key': nextKey() },
+            headers: { ...request.headers, 'idempotency-key': options.nextKey() },
             body: transferBody(options.pick()),
           }),
         },
@@ -148,13 +154,4 @@ function transferBody(pair: Pair): string {
     currency: BENCH_CURRENCY,
     description: 'benchmark',
   });
-}
-
-/** The `index`-th of `parts` near-equal whole shares of `total`. */
-function share(total: number, parts: number, index: number): number {
-  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

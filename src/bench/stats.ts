@@ -17,6 +17,8 @@ export interface LoadSummary {
   acceptedPerSecond: number;
   /** Accept latency of the 202 answers, in milliseconds. */
   latencyMs: Percentiles;
+  /** Open loop: how late the generator got round to requests after they were due, in ms. */
+  sendLateMs?: Percentiles;
 }
 
 /** Nearest-rank percentiles of `values` (which it sorts). */
@@ -50,6 +52,7 @@ export function summarizeLoad(load: LoadResult): LoadSummary {
     seconds,
     acceptedPerSecond: seconds > 0 ? acceptedLatency.length / seconds : 0,
     latencyMs: percentiles(acceptedLatency),
+    ...(load.lateMs.length > 0 ? { sendLateMs: percentiles([...load.lateMs]) } : {}),
   };
 }
 
