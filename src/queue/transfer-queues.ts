@@ -113,18 +113,27 @@ export class TransferQueues {
     for (const call of calls) if (!first.has(call.partition)) first.set(call.partition, call);
     const partitions = [...first.keys()];
     const client = await this.queue(partitions[0] ?? 0).getBackend().client;
+    const jobOf = ({ partition, data }: WakeUp) =>
+      new Job(this.queue(partition), 'apply', data, this.jobOptions(data), data.transferId);
+    const [only] = first.values();
+    if (first.size === 1 && only) {
+      // Alone in its turn, as most are under light load: one command, and no
+      // pipeline, which would copy each of BullMQ's script commands into itself.
+      const outcome = await jobOf(only)
+        .addJob(client)
+        .then(
+          (): PromiseSettledResult<void> => ({ status: 'fulfilled', value: undefined }),
+          (reason: unknown): PromiseSettledResult<void> => ({ status: 'rejected', reason }),
+        );
+      return calls.map(() => outcome);
+    }
     const pipeline = client.pipeline();
-    for (const { partition, data } of first.values()) {
-      const job = new Job(
-        this.queue(partition),
-        'apply',
-        data,
-        this.jobOptions(data),
-        data.transferId,
-      );
-      job.addJob(pipeline).catch(() => {
-        // The command's own reply, read below, says whether it failed.
-      });
+    for (const wakeUp of first.values()) {
+      jobOf(wakeUp)
+        .addJob(pipeline)
+        .catch(() => {
+          // The command's own reply, read below, says whether it failed.
+        });
     }
     const replies = (await pipeline.exec()) ?? [];
     const outcome = new Map<number, PromiseSettledResult<void>>();
