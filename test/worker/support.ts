@@ -31,6 +31,7 @@ export async function startInProcessWorkers(
     logger: options.logger ?? silentLogger,
     apply: options.apply,
     sweeper: options.sweeper,
+    applyApplication: application,
   });
   return {
     sql,
