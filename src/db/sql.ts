@@ -20,20 +20,6 @@ export type Statement<T extends readonly object[]> = postgres.PendingQuery<T>;
 const IDLE_IN_TRANSACTION_MS = 10_000;
 
 /**
- * Session settings for a pool whose every statement can find its rows through
- * an index. PostgreSQL plans a prepared statement again at each execution
- * while a plan for the parameters at hand looks cheaper than a generic one,
- * which for large statements costs as much as running them. With these, a
- * generic plan is made once per connection. It is made without knowing the
- * parameters or how large the tables will grow, so sequential scans are
- * priced out: one chosen while a table is small would later read the whole
- * table. That pricing also turns a statement that has no index to use into a
- * full index scan, slower than the sequential scan it replaces: keep such
- * statements off these pools.
- */
-const GENERIC_PLANS = { plan_cache_mode: 'force_generic_plan', enable_seqscan: 'off' };
-
-/**
  * A pool of PostgreSQL connections. `bigint` columns come back as JS bigint,
  * never as a lossy number; column names are converted to camelCase here and
  * nowhere else, and json values are left exactly as stored.
@@ -46,13 +32,10 @@ export function createSql(
     onQuery?: (query: string) => void;
     /** Longest wait for a lock before a statement fails with SQLSTATE 55P03. */
     lockTimeoutMs?: number;
-    /** Plan each prepared statement once per connection (see `GENERIC_PLANS`). */
-    genericPlans?: boolean;
   } = {},
 ): Sql {
   const lockTimeout =
     options.lockTimeoutMs === undefined ? {} : { lock_timeout: options.lockTimeoutMs };
-  const plans = options.genericPlans ? GENERIC_PLANS : {};
   const onQuery = options.onQuery;
   return postgres(config.DATABASE_URL, {
     debug: onQuery ? (_connection, query) => onQuery(query) : false,
@@ -66,7 +49,6 @@ export function createSql(
       application_name: options.application ?? 'fintech-core',
       idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
       ...lockTimeout,
-      ...plans,
     },
     idle_timeout: 60,
   }) as unknown as Sql;

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { createSql, type Sql } from '../db/sql.js';
+import type { Sql } from '../db/sql.js';
 import { Coalescer } from '../lib/coalescer.js';
 import { isTransientError } from '../lib/errors.js';
 import {
@@ -8,24 +8,6 @@ import {
   applyPendingPartitions,
   type BatchResult,
 } from '../services/apply-transfers.js';
-
-/**
- * The connections of a process's apply transactions, one for each that may
- * run at once. Their two statements find every row by key or through the
- * pending index, so they are planned once per connection (`genericPlans`):
- * planned again at every execution, the lock statement spent as long being
- * planned as running.
- */
-export function createApplyPool(
-  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE' | 'APPLY_TRANSACTIONS'>,
-  application = 'fintech-core-apply',
-): Sql {
-  return createSql(config, {
-    max: config.APPLY_TRANSACTIONS,
-    application,
-    genericPlans: true,
-  });
-}
 
 type Outcome = { result: BatchResult } | { error: unknown };
 

@@ -10,7 +10,7 @@ import { createSettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
 import { type Sweeper, startSweeper } from '../services/sweeper.js';
-import { createApplyPool, createPartitionApplier } from './partition-applier.js';
+import { createPartitionApplier } from './partition-applier.js';
 import { processTransferJob, type TransferJobContext } from './process-transfer-job.js';
 
 export interface TransferWorkerDeps {
@@ -23,8 +23,6 @@ export interface TransferWorkerDeps {
   apply?: ApplyBatch;
   /** Run the recovery sweeper in this set (default true). */
   sweeper?: boolean;
-  /** The `application_name` of the apply transactions' sessions (`createApplyPool`). */
-  applyApplication?: string;
 }
 
 export interface TransferWorkers {
@@ -37,9 +35,7 @@ export interface TransferWorkers {
  * Starts one BullMQ worker per partition queue, each taking one job at a
  * time, plus the recovery sweeper and the event sequencer. The queues' global concurrency of 1 (set
  * here and by every sweep) keeps one job per partition running across all
- * processes. The caller owns `sql` and ends it after `close()`; the apply
- * transactions run on a pool of their own (`createApplyPool`), which
- * `close()` ends.
+ * processes. The caller owns `sql` and ends it after `close()`.
  */
 export async function startTransferWorkers(
   config: Config,
@@ -56,13 +52,12 @@ export async function startTransferWorkers(
 
   let closing = false;
   const sequencer = startEventSequencer(deps.sql, deps.logger, config.EVENT_SEQUENCER_INTERVAL_MS);
-  const applySql = deps.apply ? undefined : createApplyPool(config, deps.applyApplication);
   const context: TransferJobContext = {
     config,
     sql: deps.sql,
     publishSettled: createSettledPublisher(redis, config.REDIS_PREFIX),
     logger: deps.logger,
-    apply: deps.apply ?? createPartitionApplier(applySql ?? deps.sql, config),
+    apply: deps.apply ?? createPartitionApplier(deps.sql, config),
     stopping: () => closing,
     onSettled: () => sequencer.nudge(),
   };
@@ -107,7 +102,6 @@ export async function startTransferWorkers(
       await sequencer.stop();
       await queues.close();
       await closeRedis([...connections, redis]);
-      await applySql?.end({ timeout: 5 });
     },
   };
 }

@@ -31,7 +31,6 @@ export async function startInProcessWorkers(
     logger: options.logger ?? silentLogger,
     apply: options.apply,
     sweeper: options.sweeper,
-    applyApplication: application,
   });
   return {
     sql,
