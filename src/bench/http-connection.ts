@@ -6,8 +6,8 @@ const LINE_END = Buffer.from('\r\n');
 /** How far a response has been read: its status, then how its body ends. */
 type Reading =
   | { stage: 'head' }
-  | { stage: 'sized'; status: number; remaining: number }
-  | { stage: 'chunked'; status: number };
+  | { stage: 'sized'; status: number; remaining: number; closes: boolean }
+  | { stage: 'chunked'; status: number; closes: boolean };
 
 /**
  * One keep-alive HTTP/1.1 client connection for the load generator, with at
@@ -50,10 +50,17 @@ export class HttpConnection {
   private open(): Socket {
     if (this.socket) return this.socket;
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A socket reports its end by 'error' and then 'close', or by 'close'
+    // alone; only the first report, and only while the socket is still this
+    // connection's, may fail the request in flight: a later one belongs to a
+    // request that has since moved on to a new socket.
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket === socket) this.onData(chunk);
+    });
     const lost = (error: Error) => {
-      if (this.socket === socket) this.socket = undefined;
       socket.destroy();
+      if (this.socket !== socket) return;
+      this.socket = undefined;
       this.finish(error);
     };
     socket.on('error', lost);
@@ -72,7 +79,11 @@ export class HttpConnection {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     try {
       const status = this.parse();
-      if (status !== undefined) this.finish(status);
+      if (status === undefined) return;
+      // The server closes after an answer that says so: the next request
+      // goes out on a new connection rather than onto one being closed.
+      if (this.reading.stage !== 'head' && this.reading.closes) this.close();
+      this.finish(status);
     } catch (error) {
       this.close();
       this.finish(error as Error);
@@ -99,10 +110,16 @@ export class HttpConnection {
       if (lineEnd < 0) return undefined;
       const size = Number.parseInt(this.pending.subarray(0, lineEnd).toString('latin1'), 16);
       if (!Number.isInteger(size) || size < 0) throw new Error('malformed chunk size');
+      if (size === 0) {
+        // The last chunk, then any trailer fields, then an empty line.
+        const end = this.pending.indexOf(HEADER_END, lineEnd);
+        if (end < 0) return undefined;
+        this.pending = this.pending.subarray(end + HEADER_END.length);
+        return reading.status;
+      }
       const chunkEnd = lineEnd + LINE_END.length + size + LINE_END.length;
       if (this.pending.length < chunkEnd) return undefined;
       this.pending = this.pending.subarray(chunkEnd);
-      if (size === 0) return reading.status;
     }
   }
 }
@@ -112,14 +129,19 @@ function bodyOf(head: string): Reading {
   const status = Number((lines[0] ?? '').split(' ')[1]);
   if (!Number.isInteger(status)) throw new Error(`malformed status line: ${lines[0]}`);
   let length = 0;
+  let chunked = false;
+  let closes = false;
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (name === 'transfer-encoding' && value.toLowerCase().includes('chunked')) {
-      return { stage: 'chunked', status };
-    }
+    const value = line
+      .slice(colon + 1)
+      .trim()
+      .toLowerCase();
+    if (name === 'transfer-encoding' && value.includes('chunked')) chunked = true;
     if (name === 'content-length') length = Number(value);
+    if (name === 'connection' && value.includes('close')) closes = true;
   }
-  return { stage: 'sized', status, remaining: length };
+  if (chunked) return { stage: 'chunked', status, closes };
+  return { stage: 'sized', status, remaining: length, closes };
 }

@@ -11,12 +11,13 @@ export interface PacedOptions {
   connections: number;
   /** The n-th request's path, headers and body; built when it is due. */
   next: () => { path: string; headers: Record<string, string>; body: string };
+  /** How long the run waits, once it stops sending, for the answers still due. */
+  answerWaitMs?: number;
 }
 
 /** Checks for due requests at least this often while waiting for the next one. */
 const TICK_MS = 1;
 
-/** How long the run waits, once it stops sending, for the answers still due. */
 const ANSWER_WAIT_MS = 30_000;
 
 interface Due {
@@ -61,8 +62,12 @@ export async function runPaced(options: PacedOptions, result: LoadResult): Promi
     drained = resolve;
   });
 
+  // Set when the run gives up on the answers still due: from then on nothing
+  // is counted and nothing more is sent.
+  let over = false;
   const dispatch = (server: (typeof servers)[number], connection: HttpConnection, due: Due) => {
     connection.send(due.bytes, (outcome) => {
+      if (over) return;
       if (outcome instanceof Error) {
         result.errors += 1;
       } else {
@@ -111,12 +116,16 @@ export async function runPaced(options: PacedOptions, result: LoadResult): Promi
   if (outstanding > 0) {
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), ANSWER_WAIT_MS);
+      timer = setTimeout(() => resolve(true), options.answerWaitMs ?? ANSWER_WAIT_MS);
     });
     if (await Promise.race([allAnswered.then(() => false), gaveUp])) result.timeouts += outstanding;
     clearTimeout(timer);
   }
-  for (const server of servers) for (const connection of server.all) connection.close();
+  over = true;
+  for (const server of servers) {
+    server.queued.length = 0;
+    for (const connection of server.all) connection.close();
+  }
 }
 
 function serialize(

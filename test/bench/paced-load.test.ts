@@ -144,4 +144,109 @@ describe('paced load generator', () => {
     expect(result.errors).toBe(1);
     expect(result.status).toEqual(Array.from({ length: 9 }, () => 200));
   });
+
+  it('fails only the request whose connection the server resets, and credits every answer to its own request', async () => {
+    let requests = 0;
+    const url = await serve((request, body, response) => {
+      requests += 1;
+      if (requests === 3) {
+        request.socket.resetAndDestroy();
+        return;
+      }
+      response.writeHead(200 + Number(JSON.parse(body).n), { 'content-type': 'text/plain' });
+      response.end('ok');
+    });
+    let n = 0;
+    const result = emptyResult();
+    await runPaced(
+      {
+        urls: [url],
+        // Due faster than one connection answers: requests wait their turn,
+        // and the one behind the reset goes out at once on a new socket.
+        rate: 2_000,
+        seconds: 0.005,
+        connections: 1,
+        next: () => ({ path: '/v1/transfers', headers: {}, body: `{"n":${n++}}` }),
+      },
+      result,
+    );
+
+    expect(result.errors).toBe(1);
+    expect(result.status).toEqual([200, 201, 203, 204, 205, 206, 207, 208, 209]);
+  });
+
+  it('moves to a new connection after an answer that closes its own', async () => {
+    let answered = 0;
+    const url = await serve((_request, _body, response) => {
+      answered += 1;
+      response.writeHead(200, answered % 4 === 0 ? { connection: 'close' } : {});
+      response.end('{}');
+    });
+    const result = emptyResult();
+    await runPaced(
+      {
+        urls: [url],
+        // Queued behind one connection, as in the test above.
+        rate: 4_000,
+        seconds: 0.025,
+        connections: 1,
+        next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
+      },
+      result,
+    );
+
+    expect(result.errors).toBe(0);
+    expect(answered).toBe(100);
+    expect(result.status).toHaveLength(100);
+  });
+
+  it('reads chunked answers with trailer fields', async () => {
+    const url = await serve((_request, _body, response) => {
+      response.writeHead(202, { trailer: 'x-check' });
+      response.write('{"a":');
+      response.addTrailers({ 'x-check': '1' });
+      response.end('1}');
+    });
+    const result = emptyResult();
+    await runPaced(
+      {
+        urls: [url],
+        rate: 100,
+        seconds: 0.2,
+        connections: 1,
+        next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
+      },
+      result,
+    );
+
+    expect(result.errors).toBe(0);
+    expect(result.status).toEqual(Array.from({ length: 20 }, () => 202));
+  });
+
+  it('counts what is still unanswered as timed out when it stops waiting, and then sends no more', async () => {
+    let seen = 0;
+    const url = await serve((_request, _body, response) => {
+      seen += 1;
+      if (seen <= 2) response.end('{}');
+    });
+    const result = emptyResult();
+    await runPaced(
+      {
+        urls: [url],
+        rate: 20,
+        seconds: 0.5,
+        connections: 2,
+        answerWaitMs: 300,
+        next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
+      },
+      result,
+    );
+    const atReturn = { ...result, seen };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(atReturn.status).toHaveLength(2);
+    expect(atReturn.timeouts).toBe(8);
+    expect(atReturn.errors).toBe(0);
+    expect({ ...result, seen }).toEqual(atReturn);
+  });
 });
