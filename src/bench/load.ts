@@ -44,6 +44,21 @@ export interface LoadResult {
   timeouts: number;
 }
 
+/** A load result with nothing recorded yet, started now. */
+export function emptyLoadResult(): LoadResult {
+  return {
+    startedAt: elapsed(),
+    finishedAt: 0,
+    doneAt: [],
+    latencyMs: [],
+    status: [],
+    lateMs: [],
+    sent: 0,
+    errors: 0,
+    timeouts: 0,
+  };
+}
+
 /**
  * POSTs transfers, each request with a fresh Idempotency-Key and body, the
  * connections shared out among the web processes.
@@ -59,17 +74,7 @@ export interface LoadResult {
  * its connections are busy.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const result: LoadResult = {
-    startedAt: elapsed(),
-    finishedAt: 0,
-    doneAt: [],
-    latencyMs: [],
-    status: [],
-    lateMs: [],
-    sent: 0,
-    errors: 0,
-    timeouts: 0,
-  };
+  const result = emptyLoadResult();
   let counter = 0;
   const nextKey = () => `${options.keyPrefix}-${(counter++).toString(36)}`;
   const headers = {

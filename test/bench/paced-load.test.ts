@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LoadResult } from '../../src/bench/load.js';
-import { runPaced } from '../../src/bench/paced-load.js';
+import { emptyLoadResult, type LoadResult } from '../../src/bench/load.js';
+import { type PacedOptions, runPaced } from '../../src/bench/paced-load.js';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 
@@ -28,22 +28,25 @@ async function serve(handler: Handler): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-function emptyResult(): LoadResult {
-  return {
-    startedAt: 0,
-    finishedAt: 0,
-    doneAt: [],
-    latencyMs: [],
-    status: [],
-    lateMs: [],
-    sent: 0,
-    errors: 0,
-    timeouts: 0,
-  };
+/** A paced run against `url`, empty bodies unless `options` say otherwise. */
+async function pace(url: string, options: Partial<PacedOptions>): Promise<LoadResult> {
+  const result = emptyLoadResult();
+  await runPaced(
+    {
+      urls: [url],
+      rate: 100,
+      seconds: 0.1,
+      connections: 1,
+      next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
+      ...options,
+    },
+    result,
+  );
+  return result;
 }
 
 describe('paced load generator', () => {
-  it('sends rate × seconds requests with their own headers and bodies, and reads each status', async () => {
+  it('sends rate × seconds requests, each its own, and reads every status', async () => {
     const seen: { key: string | undefined; body: string }[] = [];
     const url = await serve((request, body, response) => {
       seen.push({ key: request.headers['idempotency-key'] as string | undefined, body });
@@ -58,24 +61,19 @@ describe('paced load generator', () => {
       }
     });
     let n = 0;
-    const result = emptyResult();
-    await runPaced(
-      {
-        urls: [url],
-        rate: 200,
-        seconds: 0.5,
-        connections: 4,
-        next: () => {
-          n += 1;
-          return {
-            path: '/v1/transfers',
-            headers: { 'idempotency-key': `k-${n}` },
-            body: `{"n":${n}}`,
-          };
-        },
+    const result = await pace(url, {
+      rate: 200,
+      seconds: 0.5,
+      connections: 4,
+      next: () => {
+        n += 1;
+        return {
+          path: '/v1/transfers',
+          headers: { 'idempotency-key': `k-${n}` },
+          body: `{"n":${n}}`,
+        };
       },
-      result,
-    );
+    });
 
     expect(result.sent).toBe(100);
     expect(result.errors).toBe(0);
@@ -88,22 +86,16 @@ describe('paced load generator', () => {
     );
   });
 
-  it('keeps sending on schedule while the server is slow, and charges the wait to the latency', async () => {
+  it('keeps to its schedule while the server is slow, and charges the wait', async () => {
     const url = await serve((_request, _body, response) => {
       setTimeout(() => response.end('{}'), 20);
     });
     const startedAt = performance.now();
-    const result = emptyResult();
-    await runPaced(
-      {
-        urls: [url],
-        rate: 200,
-        seconds: 0.25,
-        connections: 1,
-        next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
-      },
-      result,
-    );
+    const result = await pace(url, {
+      rate: 200,
+      seconds: 0.25,
+      connections: 1,
+    });
     const tookMs = performance.now() - startedAt;
 
     // One connection answering every 20 ms serves 50 requests due within
@@ -128,24 +120,18 @@ describe('paced load generator', () => {
       }
       response.end('{}');
     });
-    const result = emptyResult();
-    await runPaced(
-      {
-        urls: [url],
-        rate: 100,
-        seconds: 0.1,
-        connections: 1,
-        next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
-      },
-      result,
-    );
+    const result = await pace(url, {
+      rate: 100,
+      seconds: 0.1,
+      connections: 1,
+    });
 
     expect(result.sent).toBe(10);
     expect(result.errors).toBe(1);
     expect(result.status).toEqual(Array.from({ length: 9 }, () => 200));
   });
 
-  it('fails only the request whose connection the server resets, and credits every answer to its own request', async () => {
+  it('fails only the request whose connection is reset; answers go to their own', async () => {
     let requests = 0;
     const url = await serve((request, body, response) => {
       requests += 1;
@@ -157,19 +143,14 @@ describe('paced load generator', () => {
       response.end('ok');
     });
     let n = 0;
-    const result = emptyResult();
-    await runPaced(
-      {
-        urls: [url],
-        // Due faster than one connection answers: requests wait their turn,
-        // and the one behind the reset goes out at once on a new socket.
-        rate: 2_000,
-        seconds: 0.005,
-        connections: 1,
-        next: () => ({ path: '/v1/transfers', headers: {}, body: `{"n":${n++}}` }),
-      },
-      result,
-    );
+    const result = await pace(url, {
+      // Due faster than one connection answers: requests wait their turn,
+      // and the one behind the reset goes out at once on a new socket.
+      rate: 2_000,
+      seconds: 0.005,
+      connections: 1,
+      next: () => ({ path: '/v1/transfers', headers: {}, body: `{"n":${n++}}` }),
+    });
 
     expect(result.errors).toBe(1);
     expect(result.status).toEqual([200, 201, 203, 204, 205, 206, 207, 208, 209]);
@@ -182,18 +163,12 @@ describe('paced load generator', () => {
       response.writeHead(200, answered % 4 === 0 ? { connection: 'close' } : {});
       response.end('{}');
     });
-    const result = emptyResult();
-    await runPaced(
-      {
-        urls: [url],
-        // Queued behind one connection, as in the test above.
-        rate: 4_000,
-        seconds: 0.025,
-        connections: 1,
-        next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
-      },
-      result,
-    );
+    const result = await pace(url, {
+      // Queued behind one connection, as in the test above.
+      rate: 4_000,
+      seconds: 0.025,
+      connections: 1,
+    });
 
     expect(result.errors).toBe(0);
     expect(answered).toBe(100);
@@ -207,40 +182,28 @@ describe('paced load generator', () => {
       response.addTrailers({ 'x-check': '1' });
       response.end('1}');
     });
-    const result = emptyResult();
-    await runPaced(
-      {
-        urls: [url],
-        rate: 100,
-        seconds: 0.2,
-        connections: 1,
-        next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
-      },
-      result,
-    );
+    const result = await pace(url, {
+      rate: 100,
+      seconds: 0.2,
+      connections: 1,
+    });
 
     expect(result.errors).toBe(0);
     expect(result.status).toEqual(Array.from({ length: 20 }, () => 202));
   });
 
-  it('counts what is still unanswered as timed out when it stops waiting, and then sends no more', async () => {
+  it('counts the unanswered as timed out when it stops waiting, then sends no more', async () => {
     let seen = 0;
     const url = await serve((_request, _body, response) => {
       seen += 1;
       if (seen <= 2) response.end('{}');
     });
-    const result = emptyResult();
-    await runPaced(
-      {
-        urls: [url],
-        rate: 20,
-        seconds: 0.5,
-        connections: 2,
-        answerWaitMs: 300,
-        next: () => ({ path: '/v1/transfers', headers: {}, body: '{}' }),
-      },
-      result,
-    );
+    const result = await pace(url, {
+      rate: 20,
+      seconds: 0.5,
+      connections: 2,
+      answerWaitMs: 300,
+    });
     const atReturn = { ...result, seen };
     await new Promise((resolve) => setTimeout(resolve, 500));
 
