@@ -43,14 +43,9 @@ export async function runPaced(options: PacedOptions, result: LoadResult): Promi
   const servers = options.urls.map((url, index) => {
     const { hostname, port, host } = new URL(url);
     const count = Math.max(1, share(options.connections, options.urls.length, index));
-    return {
-      host,
-      idle: Array.from({ length: count }, () => new HttpConnection(hostname, Number(port))),
-      all: [] as HttpConnection[],
-      queued: [] as Due[],
-    };
+    const all = Array.from({ length: count }, () => new HttpConnection(hostname, Number(port)));
+    return { host, all, idle: [...all], queued: [] as Due[] };
   });
-  for (const server of servers) server.all = [...server.idle];
 
   const intervalMs = 1000 / options.rate;
   const total = Math.floor(options.rate * options.seconds);
