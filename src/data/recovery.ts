@@ -19,7 +19,11 @@ export interface StalePendingTransfer {
   partition: number;
 }
 
-/** Transfers still pending `olderThanMs` after they were accepted, oldest first. */
+/**
+ * Transfers still pending `olderThanMs` after they were accepted, oldest
+ * first. `attempt > 0` holds for every transfer; stating it lets this query,
+ * and no other, use the index `transfers_pending_age` (migration 0010).
+ */
 export async function findStalePendingTransfers(
   db: Db,
   olderThanMs: number,
@@ -28,7 +32,7 @@ export async function findStalePendingTransfers(
   return db<StalePendingTransfer[]>`
     select id, tenant_id, source_account_id, partition
     from transfers
-    where status = 'pending'
+    where status = 'pending' and attempt > 0
       and created_at < clock_timestamp() - make_interval(secs => ${olderThanMs / 1000}::float8)
     order by created_at
     limit ${limit}`;
