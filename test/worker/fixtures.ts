@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { type Logger, pino } from 'pino';
 import type { Config } from '../../src/config.js';
-import { createSql, type Sql } from '../../src/db/sql.js';
+import { createSql, type Sql, type TransactionSql } from '../../src/db/sql.js';
 import { newId } from '../../src/lib/ids.js';
 import { partitionOf } from '../../src/queue/partitions.js';
 import type { TransferQueues } from '../../src/queue/transfer-queues.js';
@@ -285,3 +285,58 @@ export async function outcomeOf(statement: Promise<unknown>): Promise<string> {
     return String((error as { code?: unknown }).code);
   }
 }
+
+/** How a piece of work read `transfers`: scans of each kind, and rows read by either. */
+export interface TransferReads {
+  seqScans: bigint;
+  indexScans: bigint;
+  rowsRead: bigint;
+}
+
+/**
+ * Runs `work` on a session of its own and answers how it read `transfers`.
+ * A session's counts reach `pg_stat_user_tables` only once it flushes them,
+ * which it is made to do before and after; the transaction-level view would
+ * also show counts of earlier transactions of the session not yet flushed.
+ */
+export async function transferReadsBy(
+  config: Config,
+  work: (sql: Sql) => Promise<unknown>,
+): Promise<TransferReads> {
+  const sql = createSql(config, { max: 1, application: 'transfer-reads-test' });
+  const counts = async (): Promise<TransferReads> => {
+    await sql`select pg_stat_force_next_flush()`;
+    const [row] = await sql<TransferReads[]>`
+      select seq_scan as seq_scans, coalesce(idx_scan, 0) as index_scans,
+        seq_tup_read + coalesce(idx_tup_fetch, 0) as rows_read
+      from pg_stat_user_tables where relname = 'transfers'`;
+    if (!row) throw new Error('no statistics for transfers');
+    return row;
+  };
+  try {
+    const before = await counts();
+    await work(sql);
+    const after = await counts();
+    return {
+      seqScans: after.seqScans - before.seqScans,
+      indexScans: after.indexScans - before.indexScans,
+      rowsRead: after.rowsRead - before.rowsRead,
+    };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Runs `work` in a transaction that is then rolled back. */
+export async function rolledBack(sql: Sql, work: (tx: TransactionSql) => Promise<unknown>) {
+  await sql
+    .begin(async (tx) => {
+      await work(tx);
+      throw new RollBack();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RollBack)) throw error;
+    });
+}
+
+class RollBack extends Error {}

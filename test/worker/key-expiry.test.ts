@@ -7,6 +7,8 @@ import {
   newTenant,
   outcomeOf,
   type PendingFixture,
+  rolledBack,
+  transferReadsBy,
 } from './fixtures.js';
 import { useWorkerDatabase } from './support.js';
 
@@ -57,23 +59,17 @@ async function expiredKeyWith(attempts: number): Promise<{ keyId: bigint; ids: s
 describe('expiring idempotency records', () => {
   it('clears the references of a deleted record by index, not a scan of transfers', async () => {
     const { ids } = await expiredKeyWith(3);
-    let scans: { seqScan: bigint; idxScan: bigint }[] = [];
     let cleared: { idempotencyKeyId: bigint | null }[] = [];
-    await db.sql
-      .begin(async (tx) => {
+    const reads = await transferReadsBy(db.config(), (sql) =>
+      rolledBack(sql, async (tx) => {
         expect(await deleteExpiredIdempotencyKeys(tx, 500)).toBeGreaterThan(0);
-        scans = await tx`
-          select seq_scan, idx_scan from pg_stat_xact_user_tables where relname = 'transfers'`;
         cleared = await tx`select idempotency_key_id from transfers where id = any(${ids})`;
-        throw new Error('roll back');
-      })
-      .catch((error: unknown) => {
-        if ((error as Error).message !== 'roll back') throw error;
-      });
+      }),
+    );
 
     expect(cleared.map((row) => row.idempotencyKeyId)).toEqual([null, null, null]);
-    expect(scans[0]?.seqScan).toBe(0n);
-    expect(scans[0]?.idxScan).toBeGreaterThan(0n);
+    expect(reads.seqScans).toBe(0n);
+    expect(reads.indexScans).toBeGreaterThan(0n);
   });
 
   it('holds a key to one attempt that has not failed, and any number that have', async () => {

@@ -1,8 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lockPartitionWork } from '../../src/data/ledger.js';
-import { createSql, type Sql } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
-import { createAccount, insertPendingTransfers, newTenant } from './fixtures.js';
+import {
+  createAccount,
+  insertPendingTransfers,
+  newTenant,
+  rolledBack,
+  transferReadsBy,
+} from './fixtures.js';
 import { useWorkerDatabase } from './support.js';
 
 const BACKLOG = 6_000;
@@ -36,49 +41,24 @@ beforeAll(async () => {
   partition = backlog[0]?.partition ?? 0;
 });
 
-/** Rows of `transfers` this session has read so far, by any scan. */
-async function transferRowsRead(pool: Sql): Promise<bigint> {
-  // This session's counts reach the view once it flushes them: forced here,
-  // they go when this statement ends, before the next one reads the view.
-  await pool`select pg_stat_force_next_flush()`;
-  const [row] = await pool<{ read: bigint }[]>`
-    select seq_tup_read + coalesce(idx_tup_fetch, 0) as read
-    from pg_stat_user_tables where relname = 'transfers'`;
-  return row?.read ?? -1n;
-}
-
-/** Rows of `transfers` that `work` read, on a session of its own. */
-async function rowsReadBy(work: (pool: Sql) => Promise<unknown>): Promise<bigint> {
-  const pool = createSql(db.config(), { max: 1, application: 'stale-statistics-test' });
-  db.track(() => pool.end({ timeout: 5 }));
-  const before = await transferRowsRead(pool);
-  await work(pool);
-  return (await transferRowsRead(pool)) - before;
-}
-
 describe('apply statements after statistics taken with nothing pending', () => {
   it('the lock statement reads one batch of its partition, not the backlog', async () => {
-    const read = await rowsReadBy((pool) =>
-      pool
-        .begin(async (tx) => {
-          expect(await lockPartitionWork(tx, [partition], BATCH)).toHaveLength(BATCH);
-          throw new Error('roll back');
-        })
-        .catch((error: unknown) => {
-          if ((error as Error).message !== 'roll back') throw error;
-        }),
+    const reads = await transferReadsBy(db.config(), (sql) =>
+      rolledBack(sql, async (tx) => {
+        expect(await lockPartitionWork(tx, [partition], BATCH)).toHaveLength(BATCH);
+      }),
     );
-    expect(read).toBeGreaterThan(0n);
-    expect(read).toBeLessThanOrEqual(BigInt(2 * BATCH));
+    expect(reads.rowsRead).toBeGreaterThan(0n);
+    expect(reads.rowsRead).toBeLessThanOrEqual(BigInt(2 * BATCH));
   });
 
   it('an apply transaction reads about its own batch of transfers', async () => {
     let posted = 0;
-    const read = await rowsReadBy(async (pool) => {
-      posted = (await applyPendingBatch(pool, partition, BATCH)).posted;
+    const reads = await transferReadsBy(db.config(), async (sql) => {
+      posted = (await applyPendingBatch(sql, partition, BATCH)).posted;
     });
     expect(posted).toBe(BATCH);
-    expect(read).toBeGreaterThan(0n);
-    expect(read).toBeLessThanOrEqual(BigInt(4 * BATCH));
+    expect(reads.rowsRead).toBeGreaterThan(0n);
+    expect(reads.rowsRead).toBeLessThanOrEqual(BigInt(4 * BATCH));
   });
 });
