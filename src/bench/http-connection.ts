@@ -29,10 +29,6 @@ export class HttpConnection {
     private readonly port: number,
   ) {}
 
-  get busy(): boolean {
-    return this.callback !== undefined;
-  }
-
   /** Sends one serialized request; `done` gets the status, or the error. */
   send(request: Buffer, done: (status: number | Error) => void): void {
     if (this.callback) throw new Error('a request is already in flight on this connection');

@@ -43,7 +43,7 @@ export function summarizeLoad(load: LoadResult): LoadSummary {
   });
   if (load.errors > 0) rejected['no answer'] = load.errors;
   // From the first answer to the last: the time the load was actually
-  // flowing, without the start-up of autocannon or the stagger of open loops.
+  // flowing, without the start-up of the load generator.
   const seconds = spanOf(load.doneAt);
   return {
     requests: load.status.length,
@@ -52,7 +52,7 @@ export function summarizeLoad(load: LoadResult): LoadSummary {
     seconds,
     acceptedPerSecond: seconds > 0 ? acceptedLatency.length / seconds : 0,
     latencyMs: percentiles(acceptedLatency),
-    ...(load.lateMs.length > 0 ? { sendLateMs: percentiles([...load.lateMs]) } : {}),
+    ...(load.lateMs.length > 0 ? { sendLateMs: percentiles(load.lateMs) } : {}),
   };
 }
 
