@@ -41,7 +41,8 @@ export function summarizeLoad(load: LoadResult): LoadSummary {
     if (status === 202) acceptedLatency.push(load.latencyMs[index] ?? 0);
     else rejected[String(status)] = (rejected[String(status)] ?? 0) + 1;
   });
-  if (load.errors > 0) rejected['no answer'] = load.errors;
+  const unanswered = load.errors + load.timeouts;
+  if (unanswered > 0) rejected['no answer'] = unanswered;
   // From the first answer to the last: the time the load was actually
   // flowing, without the start-up of the load generator.
   const seconds = spanOf(load.doneAt);
