@@ -286,31 +286,32 @@ export async function outcomeOf(statement: Promise<unknown>): Promise<string> {
   }
 }
 
-/** How a piece of work read `transfers`: scans of each kind, and rows read by either. */
-export interface TransferReads {
+/** How a piece of work read a table: scans of each kind, and rows read by either. */
+export interface TableReads {
   seqScans: bigint;
   indexScans: bigint;
   rowsRead: bigint;
 }
 
 /**
- * Runs `work` on a session of its own and answers how it read `transfers`.
+ * Runs `work` on a session of its own and answers how it read `table`.
  * A session's counts reach `pg_stat_user_tables` only once it flushes them,
  * which it is made to do before and after; the transaction-level view would
  * also show counts of earlier transactions of the session not yet flushed.
  */
-export async function transferReadsBy(
+export async function readsBy(
   config: Config,
+  table: 'transfers' | 'accounts',
   work: (sql: Sql) => Promise<unknown>,
-): Promise<TransferReads> {
-  const sql = createSql(config, { max: 1, application: 'transfer-reads-test' });
-  const counts = async (): Promise<TransferReads> => {
+): Promise<TableReads> {
+  const sql = createSql(config, { max: 1, application: 'table-reads-test' });
+  const counts = async (): Promise<TableReads> => {
     await sql`select pg_stat_force_next_flush()`;
-    const [row] = await sql<TransferReads[]>`
+    const [row] = await sql<TableReads[]>`
       select seq_scan as seq_scans, coalesce(idx_scan, 0) as index_scans,
         seq_tup_read + coalesce(idx_tup_fetch, 0) as rows_read
-      from pg_stat_user_tables where relname = 'transfers'`;
-    if (!row) throw new Error('no statistics for transfers');
+      from pg_stat_user_tables where relname = ${table}`;
+    if (!row) throw new Error(`no statistics for ${table}`);
     return row;
   };
   try {

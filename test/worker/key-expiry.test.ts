@@ -7,8 +7,8 @@ import {
   newTenant,
   outcomeOf,
   type PendingFixture,
+  readsBy,
   rolledBack,
-  transferReadsBy,
 } from './fixtures.js';
 import { useWorkerDatabase } from './support.js';
 
@@ -60,7 +60,7 @@ describe('expiring idempotency records', () => {
   it('clears the references of a deleted record by index, not a scan of transfers', async () => {
     const { ids } = await expiredKeyWith(3);
     let cleared: { idempotencyKeyId: bigint | null }[] = [];
-    const reads = await transferReadsBy(db.config(), (sql) =>
+    const reads = await readsBy(db.config(), 'transfers', (sql) =>
       rolledBack(sql, async (tx) => {
         expect(await deleteExpiredIdempotencyKeys(tx, 500)).toBeGreaterThan(0);
         cleared = await tx`select idempotency_key_id from transfers where id = any(${ids})`;

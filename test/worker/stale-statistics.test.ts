@@ -1,17 +1,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lockPartitionWork } from '../../src/data/ledger.js';
+import type { Sql } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import {
   createAccount,
+  createAccounts,
   insertPendingTransfers,
   newTenant,
+  readsBy,
   rolledBack,
-  transferReadsBy,
 } from './fixtures.js';
 import { useWorkerDatabase } from './support.js';
 
 const BACKLOG = 6_000;
 const BATCH = 10;
+/** Accounts no transfer names, so that reading all accounts shows. */
+const IDLE_ACCOUNTS = 3_000;
 
 const db = useWorkerDatabase();
 let partition: number;
@@ -26,6 +30,7 @@ beforeAll(async () => {
     ),
   );
   const destination = await createAccount(db.sql, tenantId);
+  await createAccounts(db.sql, tenantId, IDLE_ACCOUNTS);
   const transfers = (count: number) =>
     Array.from({ length: count }, (_, i) => ({
       source: sources[i % sources.length] ?? '',
@@ -43,7 +48,7 @@ beforeAll(async () => {
 
 describe('apply statements after statistics taken with nothing pending', () => {
   it('the lock statement reads one batch of its partition, not the backlog', async () => {
-    const reads = await transferReadsBy(db.config(), (sql) =>
+    const reads = await readsBy(db.config(), 'transfers', (sql) =>
       rolledBack(sql, async (tx) => {
         expect(await lockPartitionWork(tx, [partition], BATCH)).toHaveLength(BATCH);
       }),
@@ -54,11 +59,29 @@ describe('apply statements after statistics taken with nothing pending', () => {
 
   it('an apply transaction reads about its own batch of transfers', async () => {
     let posted = 0;
-    const reads = await transferReadsBy(db.config(), async (sql) => {
+    const reads = await readsBy(db.config(), 'transfers', async (sql) => {
       posted = (await applyPendingBatch(sql, partition, BATCH)).posted;
     });
     expect(posted).toBe(BATCH);
     expect(reads.rowsRead).toBeGreaterThan(0n);
     expect(reads.rowsRead).toBeLessThanOrEqual(BigInt(4 * BATCH));
+  });
+
+  // A session keeps the plan it caches for a prepared statement, and
+  // PostgreSQL caches a generic one (made without the values) once it costs
+  // no more than planning each time: that plan too must find rows by key.
+  it('the lock statement planned once for any values reads by key', async () => {
+    const lock = (sql: Sql) =>
+      rolledBack(sql, async (tx) => {
+        await tx`set local plan_cache_mode = force_generic_plan`;
+        expect(await lockPartitionWork(tx, [partition], BATCH)).toHaveLength(BATCH);
+      });
+    const transfers = await readsBy(db.config(), 'transfers', lock);
+    const accounts = await readsBy(db.config(), 'accounts', lock);
+    expect(transfers.rowsRead).toBeGreaterThan(0n);
+    expect(transfers.rowsRead).toBeLessThanOrEqual(BigInt(2 * BATCH));
+    expect(accounts.seqScans).toBe(0n);
+    expect(accounts.rowsRead).toBeGreaterThan(0n);
+    expect(accounts.rowsRead).toBeLessThanOrEqual(BigInt(2 * (BATCH + 1)));
   });
 });
