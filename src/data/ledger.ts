@@ -11,6 +11,23 @@ export const PARTITION_LOCK_NAMESPACE = 727_366_101;
 
 export type TransferStatus = TransferRow['status'];
 
+/**
+ * Planner settings of an apply transaction, for its own statements alone.
+ * They find every row by key whatever the plan (see `lockPartitionWork`), so
+ * each keeps the one generic plan a session makes of it instead of being
+ * planned again at every run, which took as long as running it. A plan made
+ * while a table fills a page or two would read it in full at each look-up,
+ * and go on doing so as the table grows: sequential scans are ruled out
+ * wherever an index serves. The lock statement's final join is estimated at
+ * hundreds of times the rows it returns, a cost that would have PostgreSQL
+ * compile it (JIT) at every run: JIT is off.
+ */
+export const APPLY_SETTINGS: Readonly<Record<string, string>> = {
+  plan_cache_mode: 'force_generic_plan',
+  enable_seqscan: 'off',
+  jit: 'off',
+};
+
 /** What the apply step needs of a pending transfer. */
 export interface PendingTransfer {
   id: string;
@@ -103,10 +120,9 @@ export interface WorkRow extends TransferRow {
  *
  * Every row is reached by key, whatever the planner estimates: a lateral
  * look-up per partition, with the batch limit written into the statement,
- * and one per account, in id order. So the plan PostgreSQL caches for the
- * statement (a generic one, once it costs no more than planning anew each
- * time) reads the same rows as a plan made for the values at hand, and the
- * statement is not planned at every run, which took as long as running it.
+ * and one per account, in id order. So a generic plan, made once per session
+ * without the values (`APPLY_SETTINGS`), reads the same rows as a plan made
+ * for the values at hand.
  */
 export function lockPartitionWork(
   tx: Db,
@@ -238,7 +254,10 @@ export interface SettlementEvent {
  * queues its own (`OUTBOX_WRITES`). Every transfer must still be pending and
  * every account present: they are locked, so anything else is a bug, and the
  * statement fails (`fail_unless`), writing nothing. It checks itself because
- * its COMMIT is sent with it.
+ * its COMMIT is sent with it. The accounts and transfers it updates are also
+ * named in an `= any` of their ids, so that every plan, a generic one made
+ * while the tables were small included, finds them through their key
+ * instead of joining a whole table.
  */
 export function writeSettlement(
   tx: Db,
@@ -270,7 +289,7 @@ export function writeSettlement(
         ${column(balances, (b) => b.accountId)}::text[],
         ${column(balances, (b) => b.balance.toString())}::int8[],
         ${column(balances, (b) => String(b.postings))}::int8[]) as v (id, balance, postings)
-      where a.id = v.id
+      where a.id = v.id and a.id = any(${column(balances, (b) => b.accountId)}::text[])
       returning a.id
     ), fresh_events as (
       select n.id, n.tenant_id, n.type, n.data::jsonb as data, n.ordinal
@@ -296,6 +315,7 @@ export function writeSettlement(
       -- gives no partial index of pending transfers a way in: each transfer
       -- is found by its id, however few pending rows the statistics expect.
       where t.id = v.id and t.status = v.locked_status
+        and t.id = any(${column(outcomes, (o) => o.transferId)}::text[])
       returning t.id
     )
     select fail_unless(counts.settled = counts.outcomes,

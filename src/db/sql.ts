@@ -77,6 +77,8 @@ export async function withTransaction<T>(
  * must check its own effects and fail when they are not what was decided
  * (`fail_unless`). A failure at either step rolls it all back; serialization
  * failures and deadlocks run it again from the start, up to `attempts` times.
+ * `settings` are set for the transaction alone (`set_config(..., true)`), in
+ * a statement sent with BEGIN, before the first statement is planned.
  */
 export async function withTwoStatements<
   First extends readonly object[],
@@ -85,13 +87,22 @@ export async function withTwoStatements<
   sql: Sql,
   first: (db: ReservedSql) => Statement<First>,
   next: (rows: First, db: ReservedSql) => Statement<Second> | null,
-  attempts = 5,
+  options: { attempts?: number; settings?: Readonly<Record<string, string>> } = {},
 ): Promise<{ first: First; second: Second | null }> {
+  const settings = Object.entries(options.settings ?? {});
   return retryConflicts(async () => {
     const db = await sql.reserve();
     let open = true;
     try {
-      const [, firstRows] = await db.batch([db`begin`, first(db)]);
+      const opening = [db`begin`];
+      if (settings.length > 0) {
+        opening.push(db`
+          select set_config(s.name, s.value, true)
+          from unnest(${settings.map(([name]) => name)}::text[],
+            ${settings.map(([, value]) => value)}::text[]) as s (name, value)`);
+      }
+      const results = await db.batch([...opening, first(db)]);
+      const firstRows = results[results.length - 1] as First;
       const second = next(firstRows, db);
       if (!second) {
         await db`commit`;
@@ -107,7 +118,7 @@ export async function withTwoStatements<
     } finally {
       db.release();
     }
-  }, attempts);
+  }, options.attempts ?? 5);
 }
 
 /** Runs `transaction` again while it fails with SQLSTATE 40001 or 40P01, up to `attempts` times. */

@@ -1,4 +1,5 @@
 import {
+  APPLY_SETTINGS,
   type BalanceChange,
   type LedgerAccount,
   lockPartitionWork,
@@ -94,6 +95,7 @@ export async function applyPendingPartitions(
         settledAt: work.lockedAt,
       });
     },
+    { settings: APPLY_SETTINGS },
   );
   return new Map(
     distinct.map((partition) => [

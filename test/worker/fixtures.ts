@@ -294,35 +294,40 @@ export interface TableReads {
 }
 
 /**
- * Runs `work` on a session of its own and answers how it read `table`.
- * A session's counts reach `pg_stat_user_tables` only once it flushes them,
- * which it is made to do before and after; the transaction-level view would
- * also show counts of earlier transactions of the session not yet flushed.
+ * How `table` has been read so far, as `sql` (one connection) sees it. A
+ * session's counts reach `pg_stat_user_tables` only once it flushes them,
+ * which it is made to do first; the transaction-level view would also show
+ * counts of earlier transactions of the session not yet flushed.
  */
+export async function tableReads(sql: Sql, table: 'transfers' | 'accounts'): Promise<TableReads> {
+  await sql`select pg_stat_force_next_flush()`;
+  const [row] = await sql<TableReads[]>`
+    select seq_scan as seq_scans, coalesce(idx_scan, 0) as index_scans,
+      seq_tup_read + coalesce(idx_tup_fetch, 0) as rows_read
+    from pg_stat_user_tables where relname = ${table}`;
+  if (!row) throw new Error(`no statistics for ${table}`);
+  return row;
+}
+
+export function readsBetween(before: TableReads, after: TableReads): TableReads {
+  return {
+    seqScans: after.seqScans - before.seqScans,
+    indexScans: after.indexScans - before.indexScans,
+    rowsRead: after.rowsRead - before.rowsRead,
+  };
+}
+
+/** Runs `work` on a session of its own and answers how it read `table`. */
 export async function readsBy(
   config: Config,
   table: 'transfers' | 'accounts',
   work: (sql: Sql) => Promise<unknown>,
 ): Promise<TableReads> {
   const sql = createSql(config, { max: 1, application: 'table-reads-test' });
-  const counts = async (): Promise<TableReads> => {
-    await sql`select pg_stat_force_next_flush()`;
-    const [row] = await sql<TableReads[]>`
-      select seq_scan as seq_scans, coalesce(idx_scan, 0) as index_scans,
-        seq_tup_read + coalesce(idx_tup_fetch, 0) as rows_read
-      from pg_stat_user_tables where relname = ${table}`;
-    if (!row) throw new Error(`no statistics for ${table}`);
-    return row;
-  };
   try {
-    const before = await counts();
+    const before = await tableReads(sql, table);
     await work(sql);
-    const after = await counts();
-    return {
-      seqScans: after.seqScans - before.seqScans,
-      indexScans: after.indexScans - before.indexScans,
-      rowsRead: after.rowsRead - before.rowsRead,
-    };
+    return readsBetween(before, await tableReads(sql, table));
   } finally {
     await sql.end({ timeout: 5 });
   }

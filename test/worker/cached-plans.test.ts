@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { createSql } from '../../src/db/sql.js';
+import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import {
+  createAccounts,
+  insertPendingTransfers,
+  newTenant,
+  readsBetween,
+  tableReads,
+} from './fixtures.js';
+import { useWorkerDatabase } from './support.js';
+
+const db = useWorkerDatabase();
+const TABLES = ['accounts', 'transfers'] as const;
+const ZERO = { seqScans: 0n, indexScans: 0n, rowsRead: 0n };
+
+describe('plans an apply session keeps while its tables grow', () => {
+  // A session plans an apply statement once and keeps the plan. Made while
+  // `accounts` fits in a page, a plan free to choose would read the whole
+  // table for each account it locks, and go on doing so once it is large.
+  it('still finds each account by key after the tables grew from a page', async () => {
+    const tenantId = await newTenant(db.sql);
+    const [source = '', ...few] = await createAccounts(db.sql, tenantId, 4, 10n ** 9n);
+    const transfersTo = (destinations: string[]) =>
+      insertPendingTransfers(
+        db.sql,
+        db.config(),
+        tenantId,
+        destinations.map((destination) => ({ source, destination, amount: 1n })),
+      );
+    const [first] = await transfersTo(few);
+    const partition = first?.partition ?? 0;
+    await db.sql`analyze accounts`;
+    await db.sql`analyze transfers`;
+
+    const session = createSql(db.config(), { max: 1, application: 'cached-plans-test' });
+    try {
+      for (let run = 0; run < 8; run++) await applyPendingBatch(session, partition, 100);
+
+      const many = await createAccounts(db.sql, tenantId, 5_000);
+      const named = many.slice(0, 30);
+      await transfersTo(named);
+      const before = await Promise.all(TABLES.map((table) => tableReads(session, table)));
+      const result = await applyPendingBatch(session, partition, 100);
+      const after = await Promise.all(TABLES.map((table) => tableReads(session, table)));
+      const [accounts, transfers] = TABLES.map((_, i) =>
+        readsBetween(before[i] ?? ZERO, after[i] ?? ZERO),
+      );
+
+      expect(result.posted).toBe(named.length);
+      expect(accounts?.seqScans).toBe(0n);
+      expect(accounts?.rowsRead).toBeGreaterThan(0n);
+      // Each account once to lock it and once to update it, and once per
+      // entry for the entry's reference to it.
+      expect(accounts?.rowsRead).toBeLessThanOrEqual(BigInt(4 * (named.length + 1)));
+      expect(transfers?.seqScans).toBe(0n);
+      // Likewise each transfer: locked, updated, and referenced by two entries.
+      expect(transfers?.rowsRead).toBeLessThanOrEqual(BigInt(4 * named.length));
+    } finally {
+      await session.end({ timeout: 5 });
+    }
+  });
+});
