@@ -50,7 +50,8 @@ export interface Settlement {
  *   share a destination wait rather than deadlock (`lockPartitionWork`).
  *   The decided batch is written in one more statement, with an event per
  *   transfer: two round trips in all, however large, BEGIN sent with the
- *   first statement and COMMIT with the second (`withTwoStatements`).
+ *   first statement and COMMIT with the second (`withTwoStatements`), and
+ *   with planner settings of the transaction's own (`APPLY_SETTINGS`).
  * - A closed source or destination fails the transfer with `account_closed`;
  *   a debit that would take the source below `-overdraft_limit` fails it with
  *   `insufficient_funds`; a credit that would take the destination above
