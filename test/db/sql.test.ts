@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSql, withTwoStatements } from '../../src/db/sql.js';
+import { createSql, type Db, withTwoStatements } from '../../src/db/sql.js';
 import { createAcceptancePool } from '../../src/services/transfers.js';
 import { testConfig } from '../support/env.js';
 
@@ -124,5 +124,26 @@ describe('transactions of two statements in two round trips', () => {
       ),
     ).rejects.toThrow('simulated');
     expect(attempts).toBe(1);
+  });
+
+  it('sets its settings for the transaction alone, after a rollback too', async () => {
+    const settings = { enable_seqscan: 'off', jit: 'off' };
+    const onOneConnection = createSql(config, { max: 1, application: 'two-statement-settings' });
+    const seen = (db: Db) => db<{ seqscan: string; jit: string }[]>`
+      select current_setting('enable_seqscan') as seqscan, current_setting('jit') as jit`;
+    try {
+      const result = await withTwoStatements(onOneConnection, seen, () => null, { settings });
+      expect(result.first[0]).toEqual({ seqscan: 'off', jit: 'off' });
+      await expect(
+        withTwoStatements(onOneConnection, seen, (_rows, db) => db`select ${db(raise)}('P0001')`, {
+          settings,
+        }),
+      ).rejects.toThrow('simulated');
+      const [after] = await seen(onOneConnection);
+      expect(after?.seqscan).toBe('on');
+      expect(after?.jit).not.toBe('off');
+    } finally {
+      await onOneConnection.end();
+    }
   });
 });
