@@ -143,9 +143,14 @@ export function lockPartitionWork(
       cross join lateral (
         select ${tx.unsafe(TRANSFER_COLUMNS)}, seq
         from transfers
-        where transfers.partition = p.partition and status = 'pending'
-          and (select held from partition_locks) >= 0
-        order by seq
+        -- The partition as a range of one value and at the head of the
+        -- order: an equality would make it a constant and drop it from the
+        -- order, which the unique index on seq alone then gives, walking
+        -- every settled transfer older than the pending ones. This order
+        -- only the partition's pending index gives.
+        where transfers.partition >= p.partition and transfers.partition <= p.partition
+          and status = 'pending' and (select held from partition_locks) >= 0
+        order by transfers.partition, seq
         limit ${tx.unsafe(String(limit))}
         for no key update
       ) as t

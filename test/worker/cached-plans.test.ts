@@ -16,30 +16,42 @@ const ZERO = { seqScans: 0n, indexScans: 0n, rowsRead: 0n };
 
 describe('plans an apply session keeps while its tables grow', () => {
   // A session plans an apply statement once and keeps the plan. Made while
-  // `accounts` fits in a page, a plan free to choose would read the whole
-  // table for each account it locks, and go on doing so once it is large.
-  it('still finds each account by key after the tables grew from a page', async () => {
+  // `accounts` fits in a page and every transfer is pending, a plan free to
+  // choose would read the whole of `accounts` for each account it locks, or
+  // walk all of `transfers` in acceptance order to find a partition's pending
+  // ones, and go on doing so once the tables are large.
+  it('still finds accounts and transfers by key after the tables grew', async () => {
     const tenantId = await newTenant(db.sql);
-    const [source = '', ...few] = await createAccounts(db.sql, tenantId, 4, 10n ** 9n);
-    const transfersTo = (destinations: string[]) =>
+    const few = await createAccounts(db.sql, tenantId, 8, 10n ** 9n);
+    const source = few[0] ?? '';
+    const pending = (specs: { source: string; destination: string }[]) =>
       insertPendingTransfers(
         db.sql,
         db.config(),
         tenantId,
-        destinations.map((destination) => ({ source, destination, amount: 1n })),
+        specs.map((spec) => ({ ...spec, amount: 1n })),
       );
-    const [first] = await transfersTo(few);
+    const [first] = await pending(
+      Array.from({ length: 640 }, (_, i) => ({
+        source: few[i % few.length] ?? '',
+        destination: few[(i + 1) % few.length] ?? '',
+      })),
+    );
     const partition = first?.partition ?? 0;
     await db.sql`analyze accounts`;
     await db.sql`analyze transfers`;
 
     const session = createSql(db.config(), { max: 1, application: 'cached-plans-test' });
     try {
-      for (let run = 0; run < 8; run++) await applyPendingBatch(session, partition, 100);
+      for (let run = 0; run < 3; run++) await applyPendingBatch(session, partition, 100);
 
+      // A settled history in front of the partition's next pending transfers.
+      await pending(Array.from({ length: 3_000 }, () => ({ source, destination: few[1] ?? '' })));
+      while ((await applyPendingBatch(db.sql, partition, 1_000)).settled.length > 0) {}
       const many = await createAccounts(db.sql, tenantId, 5_000);
       const named = many.slice(0, 30);
-      await transfersTo(named);
+      await pending(named.map((destination) => ({ source, destination })));
+
       const before = await Promise.all(TABLES.map((table) => tableReads(session, table)));
       const result = await applyPendingBatch(session, partition, 100);
       const after = await Promise.all(TABLES.map((table) => tableReads(session, table)));
@@ -53,8 +65,8 @@ describe('plans an apply session keeps while its tables grow', () => {
       // Each account once to lock it and once to update it, and once per
       // entry for the entry's reference to it.
       expect(accounts?.rowsRead).toBeLessThanOrEqual(BigInt(4 * (named.length + 1)));
-      expect(transfers?.seqScans).toBe(0n);
       // Likewise each transfer: locked, updated, and referenced by two entries.
+      expect(transfers?.seqScans).toBe(0n);
       expect(transfers?.rowsRead).toBeLessThanOrEqual(BigInt(4 * named.length));
     } finally {
       await session.end({ timeout: 5 });
