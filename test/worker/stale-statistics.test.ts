@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lockPartitionWork } from '../../src/data/ledger.js';
+import { APPLY_SETTINGS, lockPartitionWork } from '../../src/data/ledger.js';
 import type { Sql } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import {
@@ -67,13 +67,14 @@ describe('apply statements after statistics taken with nothing pending', () => {
     expect(reads.rowsRead).toBeLessThanOrEqual(BigInt(4 * BATCH));
   });
 
-  // A session keeps the plan it caches for a prepared statement, and
-  // PostgreSQL caches a generic one (made without the values) once it costs
-  // no more than planning each time: that plan too must find rows by key.
+  // Apply transactions keep one generic plan per statement, made without the
+  // values (`APPLY_SETTINGS`): that plan too must find rows by key.
   it('the lock statement planned once for any values reads by key', async () => {
     const lock = (sql: Sql) =>
       rolledBack(sql, async (tx) => {
-        await tx`set local plan_cache_mode = force_generic_plan`;
+        for (const [name, value] of Object.entries(APPLY_SETTINGS)) {
+          await tx`select set_config(${name}, ${value}, true)`;
+        }
         expect(await lockPartitionWork(tx, [partition], BATCH)).toHaveLength(BATCH);
       });
     const transfers = await readsBy(db.config(), 'transfers', lock);
