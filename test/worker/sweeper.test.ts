@@ -67,9 +67,14 @@ describe('recovery sweeper', () => {
     const { logger, records } = captureLogger();
     await scratch.workersFor(cfg, { logger });
     const counts = await waitForFinal(sql, tenantId);
+    const reenqueuedSoFar = () =>
+      sweeps(records).reduce((sum, record) => sum + Number(record.reenqueued), 0);
+    // A pass logs once it has committed, which can be after the workers
+    // have settled what it enqueued.
+    await waitUntil('a sweep reports what it enqueued', async () => reenqueuedSoFar() > 0, 5_000);
 
     expect(counts.pending).toBe(0);
-    const reenqueued = sweeps(records).reduce((sum, record) => sum + Number(record.reenqueued), 0);
+    const reenqueued = reenqueuedSoFar();
     expect(reenqueued).toBeGreaterThan(0);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(counts.posted));
   });
