@@ -149,7 +149,10 @@ describe('recovery sweeper', () => {
 
     broken = false;
     await waitForFinal(sql, tenantId);
-    expect(sweeps(records).some((record) => Number(record.retried) > 0)).toBe(true);
+    const retried = () => sweeps(records).some((record) => Number(record.retried) > 0);
+    // As above: the pass logs after its commit.
+    await waitUntil('a sweep reports the job it retried', async () => retried(), 5_000);
+    expect(retried()).toBe(true);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(1));
   });
 
