@@ -24,6 +24,12 @@ export interface IdempotencyDeps {
   sql: Sql;
   redis: Redis;
   log: Logger;
+  /**
+   * Where a caller that outlives its answers (the web process, which waits
+   * for this work before it closes its connections) keeps the Redis work
+   * that follows a creation. Without it, `runIdempotent` waits for that work.
+   */
+  inFlight?: { keep(work: Promise<unknown>): void };
 }
 
 /** How one kind of resource is created, found again, and released on failure. */
@@ -103,6 +109,13 @@ return 1`);
  * the key (a failed transfer), in which case a new attempt is created and
  * linked to the previous one. Only successful creations are recorded, in the
  * same transaction as the resource; failures leave nothing behind.
+ *
+ * After a creation commits, the cache write, the release of the mutex and
+ * `afterCreate` are sent together. With `deps.inFlight` the result is
+ * answered without waiting for Redis to reply to them: a client that replays
+ * the key the instant it reads the answer, through another web process
+ * while Redis is slow, can find the mutex still held and get the retryable
+ * 409.
  */
 export async function runIdempotent<T>(
   deps: IdempotencyDeps,
@@ -150,10 +163,15 @@ export async function runIdempotent<T>(
     await release();
     throw error;
   }
-  await Promise.all([
+  const followUp = Promise.all([
     result.replayed ? undefined : operation.afterCreate?.(result.resource),
     cacheAndRelease(deps, { lockKey, cacheKey, token }, request.fingerprint, result),
   ]);
+  // The answer does not wait for this work: the resource is durable, and each
+  // step logs its own failure. Its commands go out at the end of this turn of
+  // the event loop, before this process reads the client's next request.
+  if (deps.inFlight) deps.inFlight.keep(followUp);
+  else await followUp;
   return result;
 }
 

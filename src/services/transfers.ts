@@ -20,7 +20,7 @@ import { partitionOf } from '../queue/partitions.js';
 import type { TransferQueues } from '../queue/transfer-queues.js';
 import type { Redis } from '../redis/connection.js';
 import type { Actor } from './accounts.js';
-import { type IdempotentRequest, runIdempotent } from './idempotency.js';
+import { type IdempotencyDeps, type IdempotentRequest, runIdempotent } from './idempotency.js';
 
 export interface TransferInput {
   sourceAccountId: string;
@@ -41,6 +41,7 @@ export interface AcceptDeps {
   queues: TransferQueues;
   log: Logger;
   acceptor: TransferAcceptor;
+  inFlight?: IdempotencyDeps['inFlight'];
 }
 
 /** Accepts the first attempts of concurrent requests together (see `createTransferAcceptor`). */

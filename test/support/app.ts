@@ -24,9 +24,13 @@ export interface TestApp {
 /**
  * The web application with real PostgreSQL and Redis, called in-process
  * through `app.request`. No worker runs: transfers stay pending unless a
- * test applies them.
+ * test applies them. `adjust` may replace or add dependencies before the app
+ * is built.
  */
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  adjust: (deps: Deps) => Deps = (deps) => deps,
+): Promise<TestApp> {
   const config = testConfig(overrides);
   const log = createLogger(config, 'test-web');
   const queries: string[] = [];
@@ -39,7 +43,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   await waiters.start();
   const queues = new TransferQueues(config, queueConnection);
   const deliveries = new DeliveryQueue(config, queueConnection);
-  const deps: Deps = { config, sql, acceptSql, redis, queues, deliveries, waiters, log };
+  const deps = adjust({ config, sql, acceptSql, redis, queues, deliveries, waiters, log });
   const app = createApp(deps);
 
   return {
