@@ -13,6 +13,15 @@ import { type TransferJobData, transferQueueName } from './partitions.js';
  * last), so that what was accepted during a run is applied by the next.
  * Completed jobs are removed at once.
  */
+/**
+ * How long a wake-up waits for others to share its round trip. The web
+ * process answers without waiting for its wake-ups (see `runIdempotent`), and
+ * a worker lingers `APPLY_LINGER_MS` (5 ms by default) for company before it
+ * applies, so the wait delays no answer and little else; under load it turns
+ * a write per request into one per couple of milliseconds.
+ */
+const WAKE_UP_GATHER_MS = 2;
+
 /** The deduplication id of a partition's wake-up job. */
 const WAKE_UP = 'wake-up';
 
@@ -45,7 +54,7 @@ export class TransferQueues {
   private readonly queues: Queue<TransferJobData>[];
   private readonly wakeUps = new Coalescer<WakeUp, PromiseSettledResult<void>>(
     (calls) => this.addWakeUps(calls),
-    { maxBatch: 256, maxInFlight: 4, gatherTurn: true },
+    { maxBatch: 256, maxInFlight: 4, lingerMs: WAKE_UP_GATHER_MS },
   );
 
   constructor(
@@ -81,11 +90,12 @@ export class TransferQueues {
 
   /**
    * Wakes the partition of a transfer that has just committed, as `enqueue`
-   * does, but together with the other wake-ups asked for in the same turn of
-   * the event loop: one round trip carries them all, and a partition named
-   * several times gets one add. That add is sent after every one of those
-   * transfers committed, so the job it wakes (or the one queued behind a
-   * running job) reads them all. Rejects when the add of its partition failed.
+   * does, but together with the other wake-ups asked for within
+   * `WAKE_UP_GATHER_MS`: one round trip carries them all, and a partition
+   * named several times gets one add. That add is sent after every one of
+   * those transfers committed, so the job it wakes (or the one queued behind
+   * a running job) reads them all. Rejects when the add of its partition
+   * failed.
    */
   wake(partition: number, data: TransferJobData): Promise<void> {
     return submitSettled(this.wakeUps, { partition, data });
@@ -117,7 +127,7 @@ export class TransferQueues {
       new Job(this.queue(partition), 'apply', data, this.jobOptions(data), data.transferId);
     const [only] = first.values();
     if (first.size === 1 && only) {
-      // Alone in its turn, as most are under light load: one command, and no
+      // Alone in its round, as most are under light load: one command, and no
       // pipeline, which would copy each of BullMQ's script commands into itself.
       const outcome = await jobOf(only)
         .addJob(client)

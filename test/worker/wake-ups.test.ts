@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sql } from '../../src/db/sql.js';
 import { transferQueueName } from '../../src/queue/partitions.js';
 import { retryDelayMs } from '../../src/queue/transfer-queues.js';
@@ -261,6 +261,24 @@ describe('jobs as wake-up calls of their partition', () => {
     const final = await waitForFinal(sql, tenantId);
     expect(final.pending).toBe(0);
     expect(final.posted).toBeGreaterThanOrEqual(4);
+  });
+
+  it('sends the wake-ups of turns a moment apart in one round trip', async () => {
+    const { producer, tenantId, first, second } = await twoPartitionsAccepted();
+    const [earlier] = first;
+    if (!earlier) throw new Error('no transfer in the first partition');
+    // The queues share the producer's connection; a round of two wake-ups is
+    // one pipeline on it, and a round of one is a single command.
+    const pipelines = vi.spyOn(producer.redis, 'pipeline');
+    const one = producer.queues.wake(earlier.partition, { transferId: earlier.id, tenantId });
+    await new Promise((resolve) => setImmediate(resolve));
+    const two = producer.queues.wake(second.partition, { transferId: second.id, tenantId });
+    await Promise.all([one, two]);
+
+    expect(pipelines).toHaveBeenCalledTimes(1);
+    for (const partition of [earlier.partition, second.partition]) {
+      expect(await producer.queues.queue(partition).getJobCounts('wait')).toEqual({ wait: 1 });
+    }
   });
 
   it('fails only the wake-ups of a partition whose add failed', async () => {
