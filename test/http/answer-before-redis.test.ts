@@ -11,10 +11,7 @@ import { gate } from '../support/gate.js';
 let wakeUps = gate();
 const inFlight = new InFlight();
 let app: TestApp;
-let key: string;
-let tenantId: string;
-let source: string;
-let destination: string;
+let tenant: { key: string; tenantId: string; source: string; destination: string };
 
 beforeAll(async () => {
   app = await startTestApp({}, (deps) => {
@@ -23,9 +20,9 @@ beforeAll(async () => {
     });
     return { ...deps, queues, inFlight };
   });
-  ({ key, tenantId } = await newTenant(app.sql));
-  source = await openAccount(app, key, { overdraft_limit: 1_000 });
-  destination = await openAccount(app, key);
+  const { key, tenantId } = await newTenant(app.sql);
+  const source = await openAccount(app, key, { overdraft_limit: 1_000 });
+  tenant = { key, tenantId, source, destination: await openAccount(app, key) };
 });
 afterAll(async () => {
   wakeUps.open();
@@ -34,11 +31,11 @@ afterAll(async () => {
 
 function accept(idempotencyKey: string) {
   return call<{ id: string; status: string }>(app, 'POST', '/v1/transfers', {
-    key,
+    key: tenant.key,
     headers: { 'idempotency-key': idempotencyKey },
     body: {
-      source_account_id: source,
-      destination_account_id: destination,
+      source_account_id: tenant.source,
+      destination_account_id: tenant.destination,
       amount: 5,
       currency: 'EUR',
     },
@@ -46,7 +43,7 @@ function accept(idempotencyKey: string) {
 }
 
 describe('the answer to an acceptance', () => {
-  it('does not wait for the wake-up and the cache write, and the process waits for them', async () => {
+  it('does not wait for the wake-up or the cache write; the process waits for them', async () => {
     wakeUps = gate();
     const idempotencyKey = 'answer-before-redis-1';
     const keys = redisKeys(app.config.REDIS_PREFIX);
@@ -71,9 +68,9 @@ describe('the answer to an acceptance', () => {
     wakeUps.open();
     await drain;
     expect(inFlight.size).toBe(0);
-    expect(await app.deps.redis.exists(keys.idempotencyLock(tenantId, scope))).toBe(0);
+    expect(await app.deps.redis.exists(keys.idempotencyLock(tenant.tenantId, scope))).toBe(0);
     expect(
-      JSON.parse((await app.deps.redis.get(keys.idempotencyCache(tenantId, scope))) ?? '{}'),
+      JSON.parse((await app.deps.redis.get(keys.idempotencyCache(tenant.tenantId, scope))) ?? '{}'),
     ).toMatchObject({ resourceId: answer.body.id, status: 202 });
 
     const replay = await accept(idempotencyKey);
