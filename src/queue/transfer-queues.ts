@@ -5,20 +5,11 @@ import type { Redis } from '../redis/connection.js';
 import { type TransferJobData, transferQueueName } from './partitions.js';
 
 /**
- * The producer side of the partition queues. A job is a wake-up call for its
- * partition, whose id is the id of the transfer that added it. A partition
- * has at most one job waiting and one running: adding a transfer while a job
- * waits changes nothing (that job will apply it), and adding one while a job
- * runs queues a single job behind it (BullMQ's deduplication, keeping the
- * last), so that what was accepted during a run is applied by the next.
- * Completed jobs are removed at once.
- */
-/**
  * How long a wake-up waits for others to share its round trip. The web
  * process answers without waiting for its wake-ups (see `runIdempotent`), and
  * a worker lingers `APPLY_LINGER_MS` (5 ms by default) for company before it
- * applies, so the wait delays no answer and little else; under load it turns
- * a write per request into one per couple of milliseconds.
+ * applies, so the wait delays no answer of the web process and little else;
+ * under load it turns a write per request into one per couple of milliseconds.
  */
 const WAKE_UP_GATHER_MS = 2;
 
@@ -50,6 +41,15 @@ interface WakeUp {
   data: TransferJobData;
 }
 
+/**
+ * The producer side of the partition queues. A job is a wake-up call for its
+ * partition, whose id is the id of the transfer that added it. A partition
+ * has at most one job waiting and one running: adding a transfer while a job
+ * waits changes nothing (that job will apply it), and adding one while a job
+ * runs queues a single job behind it (BullMQ's deduplication, keeping the
+ * last), so that what was accepted during a run is applied by the next.
+ * Completed jobs are removed at once.
+ */
 export class TransferQueues {
   private readonly queues: Queue<TransferJobData>[];
   private readonly wakeUps = new Coalescer<WakeUp, PromiseSettledResult<void>>(

@@ -110,12 +110,11 @@ return 1`);
  * linked to the previous one. Only successful creations are recorded, in the
  * same transaction as the resource; failures leave nothing behind.
  *
- * After a creation commits, the cache write, the release of the mutex and
- * `afterCreate` are sent together. With `deps.inFlight` the result is
- * answered without waiting for Redis to reply to them: a client that replays
- * the key the instant it reads the answer, through another web process
- * while Redis is slow, can find the mutex still held and get the retryable
- * 409.
+ * After a creation commits, the cache write and the release of the mutex are
+ * sent, and `afterCreate` runs. With `deps.inFlight` the result is answered
+ * without waiting for them: a client that replays the key the instant it
+ * reads the answer, through another web process while Redis is slow, can
+ * find the mutex still held and get the retryable 409.
  */
 export async function runIdempotent<T>(
   deps: IdempotencyDeps,
@@ -168,8 +167,9 @@ export async function runIdempotent<T>(
     cacheAndRelease(deps, { lockKey, cacheKey, token }, request.fingerprint, result),
   ]);
   // The answer does not wait for this work: the resource is durable, and each
-  // step logs its own failure. Its commands go out at the end of this turn of
-  // the event loop, before this process reads the client's next request.
+  // step logs its own failure. The cache write and the release go out at the
+  // end of this turn of the event loop, before this process reads the
+  // client's next request.
   if (deps.inFlight) deps.inFlight.keep(followUp);
   else await followUp;
   return result;
