@@ -60,6 +60,10 @@ async function main(): Promise<void> {
       closeIdle(server);
       await inFlight.drain();
       await closed;
+      // A connection that was midway through sending a request when the
+      // first drain ended stayed open, and that request ran since: wait for
+      // it, and for the work it left running after its answer.
+      await inFlight.drain();
       clearInterval(idleSweep);
       await Promise.all([queues.close(), deliveries.close()]);
       await Promise.all([redis.quit(), queueConnection.quit(), subscriber.quit()]);
