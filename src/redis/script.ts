@@ -53,7 +53,12 @@ export class RedisScript {
 
   private async runAll(redis: Redis, calls: Call[]): Promise<PromiseSettledResult<unknown>[]> {
     const [only] = calls;
-    if (calls.length === 1 && only) return [await settle(this.run(redis, only.keys, only.args))];
+    // A connection that pipelines by itself would hold a lone command for one
+    // more turn, and a round of another script started in this turn, written
+    // at once as a pipeline, would overtake it (a replay's lock before the
+    // release of the request it replays). Only elsewhere does a call go alone.
+    const alone = calls.length === 1 && !redis.options.enableAutoPipelining;
+    if (alone && only) return [await settle(this.run(redis, only.keys, only.args))];
     const pipeline = redis.pipeline();
     for (const call of calls) {
       pipeline.evalsha(this.sha, call.keys.length, ...call.keys, ...call.args);

@@ -91,6 +91,34 @@ describe('scripts run with the other calls of their turn', () => {
   });
 });
 
+describe('scripts on a connection that pipelines by itself', () => {
+  it('keeps the order in which rounds start, a lone call before a later pipeline', async () => {
+    const auto = createRedis(config, { autoPipelining: true });
+    const write = new RedisScript(
+      `-- ${randomBytes(8).toString('hex')}\nreturn redis.call('set', KEYS[1], ARGV[1])`,
+    );
+    const read = new RedisScript(
+      `-- ${randomBytes(8).toString('hex')}\nreturn redis.call('get', KEYS[1])`,
+    );
+    const key = `${config.REDIS_PREFIX}:script-order:${randomBytes(4).toString('hex')}`;
+    try {
+      await auto.ping();
+      // Both scripts once first, so that neither round waits for a NOSCRIPT.
+      await write.run(auto, [key], ['warm']);
+      await read.run(auto, [key], []);
+      // One write alone in its round, then two reads in the next round to
+      // start: the reads must see the write.
+      const written = write.runInTurn(auto, [key], ['first']);
+      const reads = [read.runInTurn(auto, [key], []), read.runInTurn(auto, [key], [])];
+      expect(await written).toBe('OK');
+      expect(await Promise.all(reads)).toEqual(['first', 'first']);
+    } finally {
+      await auto.del(key);
+      auto.disconnect();
+    }
+  });
+});
+
 function outcome(result: PromiseSettledResult<unknown>): unknown {
   if (result.status === 'fulfilled') return result.value;
   return String((result.reason as Error).message).startsWith('ERR') ? 'ERR' : result.reason;
