@@ -113,8 +113,8 @@ return 1`);
  * After a creation commits, the cache write and the release of the mutex are
  * sent, and `afterCreate` runs. With `deps.inFlight` the result is answered
  * without waiting for them: a client that replays the key the instant it
- * reads the answer, through another web process while Redis is slow, can
- * find the mutex still held and get the retryable 409.
+ * reads the answer, through another web process, can find the mutex still
+ * held and get the retryable 409.
  */
 export async function runIdempotent<T>(
   deps: IdempotencyDeps,
