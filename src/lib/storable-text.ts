@@ -14,18 +14,29 @@ export interface TextProblem {
 }
 
 /**
- * The first string of a parsed JSON value, key or value, that PostgreSQL
- * could not store, or a `__proto__` key, which JavaScript objects would
- * silently drop (the body stored would differ from the body sent).
+ * How deep a request body may nest. No field of the API nests more than a few
+ * levels; a body thousands of levels deep would exhaust the stack of any
+ * recursive walk over it, this one included.
  */
-export function findInvalidText(value: unknown, path = ''): TextProblem | undefined {
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * The first string of a parsed JSON value, key or value, that PostgreSQL
+ * could not store, a `__proto__` key, which JavaScript objects would
+ * silently drop (the body stored would differ from the body sent), or a value
+ * nested deeper than `MAX_BODY_DEPTH`.
+ */
+export function findInvalidText(value: unknown, path = '', depth = 0): TextProblem | undefined {
   const here = path || '(body)';
+  if (depth > MAX_BODY_DEPTH && value !== null && typeof value === 'object') {
+    return { field: here, message: `must not nest more than ${MAX_BODY_DEPTH} levels` };
+  }
   if (typeof value === 'string') {
     return isStorableText(value) ? undefined : { field: here, message: UNSTORABLE };
   }
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
-      const found = findInvalidText(item, path ? `${path}.${index}` : String(index));
+      const found = findInvalidText(item, path ? `${path}.${index}` : String(index), depth + 1);
       if (found) return found;
     }
     return undefined;
@@ -34,7 +45,7 @@ export function findInvalidText(value: unknown, path = ''): TextProblem | undefi
     for (const [key, item] of Object.entries(value)) {
       if (!isStorableText(key)) return { field: `(key) ${here}`, message: UNSTORABLE };
       if (key === '__proto__') return { field: `(key) ${here}`, message: 'is a reserved key' };
-      const found = findInvalidText(item, path ? `${path}.${key}` : key);
+      const found = findInvalidText(item, path ? `${path}.${key}` : key, depth + 1);
       if (found) return found;
     }
   }

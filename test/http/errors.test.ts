@@ -303,4 +303,19 @@ describe('text PostgreSQL cannot store', () => {
       expect(response.status, path).toBe(status);
     }
   });
+
+  it('answers a body nested thousands of levels deep with 422, not a 500', async () => {
+    const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    for (const levels of [40, 5_000]) {
+      const body = `{"currency":"EUR","metadata":${deep(levels)}}`;
+      for (const path of ['/v1/accounts', '/v1/transfers']) {
+        const response = await app.request(path, { method: 'POST', key, body });
+        expect(response.status, `${path} at ${levels} levels`).toBe(422);
+        expect(await response.json()).toMatchObject({
+          code: 'validation_error',
+          errors: [{ message: 'must not nest more than 32 levels' }],
+        });
+      }
+    }
+  });
 });
