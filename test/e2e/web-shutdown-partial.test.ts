@@ -2,11 +2,10 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { sha256 } from '../../src/lib/canonical-json.js';
-import { freePort } from '../../src/lib/free-port.js';
 import { createRedis, type Redis, redisKeys } from '../../src/redis/connection.js';
 import { newTenant } from '../support/app.js';
-import { configEnv, testConfig } from '../support/env.js';
-import { type Child, startChild, stopChild, waitForOk } from '../support/processes.js';
+import { testConfig } from '../support/env.js';
+import { type Child, startWeb, stopChild } from '../support/processes.js';
 
 const config = testConfig({ LOG_LEVEL: 'info' });
 let sql: Sql;
@@ -16,16 +15,10 @@ let port: number;
 let tenant: { key: string; tenantId: string };
 
 beforeAll(async () => {
-  port = await freePort();
   sql = createSql(config, { max: 1 });
   redis = createRedis(config);
   tenant = await newTenant(sql, 'shutdown midway');
-  web = startChild('web', 'src/server.ts', {
-    ...configEnv(config),
-    PORT: String(port),
-    HOST: '127.0.0.1',
-  });
-  await waitForOk(`http://127.0.0.1:${port}/readyz`);
+  ({ web, port } = await startWeb(config));
 });
 
 afterAll(async () => {

@@ -1,10 +1,9 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/sql.js';
-import { freePort } from '../../src/lib/free-port.js';
 import { newTenant } from '../support/app.js';
-import { configEnv, testConfig } from '../support/env.js';
-import { type Child, startChild, stopChild, waitForOk } from '../support/processes.js';
+import { testConfig } from '../support/env.js';
+import { type Child, startWeb, stopChild } from '../support/processes.js';
 
 let sql: Sql;
 let web: Child;
@@ -13,15 +12,9 @@ let key: string;
 
 beforeAll(async () => {
   const config = testConfig({ LOG_LEVEL: 'info' });
-  port = await freePort();
   sql = createSql(config, { max: 1 });
   ({ key } = await newTenant(sql, 'shutdown'));
-  web = startChild('web', 'src/server.ts', {
-    ...configEnv(config),
-    PORT: String(port),
-    HOST: '127.0.0.1',
-  });
-  await waitForOk(`http://127.0.0.1:${port}/readyz`);
+  ({ web, port } = await startWeb(config));
 });
 
 afterAll(async () => {

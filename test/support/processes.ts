@@ -3,6 +3,9 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Config } from '../../src/config.js';
+import { freePort } from '../../src/lib/free-port.js';
+import { configEnv } from './env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -62,4 +65,16 @@ export async function waitForOk(url: string, timeoutMs = 30_000): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${url} did not become ready in ${timeoutMs} ms`);
+}
+
+/** A web process of `config` on a free port of 127.0.0.1, once it answers `/readyz`. */
+export async function startWeb(config: Config): Promise<{ web: Child; port: number }> {
+  const port = await freePort();
+  const web = startChild('web', 'src/server.ts', {
+    ...configEnv(config),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  });
+  await waitForOk(`http://127.0.0.1:${port}/readyz`);
+  return { web, port };
 }
