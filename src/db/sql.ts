@@ -89,18 +89,12 @@ export async function withTwoStatements<
   next: (rows: First, db: ReservedSql) => Statement<Second> | null,
   options: { attempts?: number; settings?: Readonly<Record<string, string>> } = {},
 ): Promise<{ first: First; second: Second | null }> {
-  const settings = Object.entries(options.settings ?? {});
   return retryConflicts(async () => {
     const db = await sql.reserve();
     let open = true;
     try {
       const opening = [db`begin`];
-      if (settings.length > 0) {
-        opening.push(db`
-          select set_config(s.name, s.value, true)
-          from unnest(${settings.map(([name]) => name)}::text[],
-            ${settings.map(([, value]) => value)}::text[]) as s (name, value)`);
-      }
+      if (options.settings) opening.push(setForTransaction(db, options.settings));
       const results = await db.batch([...opening, first(db)]);
       const firstRows = results[results.length - 1] as First;
       const second = next(firstRows, db);
@@ -119,6 +113,21 @@ export async function withTwoStatements<
       db.release();
     }
   }, options.attempts ?? 5);
+}
+
+/**
+ * Sets each setting (a server parameter) for the rest of the caller's
+ * transaction alone, in one statement, as `SET LOCAL` does.
+ */
+export function setForTransaction(
+  db: Db,
+  settings: Readonly<Record<string, string>>,
+): Statement<object[]> {
+  const entries = Object.entries(settings);
+  return db`
+    select set_config(s.name, s.value, true)
+    from unnest(${entries.map(([name]) => name)}::text[],
+      ${entries.map(([, value]) => value)}::text[]) as s (name, value)`;
 }
 
 /** Runs `transaction` again while it fails with SQLSTATE 40001 or 40P01, up to `attempts` times. */

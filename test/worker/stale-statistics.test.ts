@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APPLY_SETTINGS, lockPartitionWork } from '../../src/data/ledger.js';
-import type { Sql } from '../../src/db/sql.js';
+import { type Sql, setForTransaction } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import {
   createAccount,
@@ -72,9 +72,7 @@ describe('apply statements after statistics taken with nothing pending', () => {
   it('the lock statement planned once for any values reads by key', async () => {
     const lock = (sql: Sql) =>
       rolledBack(sql, async (tx) => {
-        for (const [name, value] of Object.entries(APPLY_SETTINGS)) {
-          await tx`select set_config(${name}, ${value}, true)`;
-        }
+        await setForTransaction(tx, APPLY_SETTINGS);
         expect(await lockPartitionWork(tx, [partition], BATCH)).toHaveLength(BATCH);
       });
     const transfers = await readsBy(db.config(), 'transfers', lock);

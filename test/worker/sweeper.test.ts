@@ -74,8 +74,6 @@ describe('recovery sweeper', () => {
     await waitUntil('a sweep reports what it enqueued', async () => reenqueuedSoFar() > 0, 5_000);
 
     expect(counts.pending).toBe(0);
-    const reenqueued = reenqueuedSoFar();
-    expect(reenqueued).toBeGreaterThan(0);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(counts.posted));
   });
 
@@ -152,7 +150,6 @@ describe('recovery sweeper', () => {
     const retried = () => sweeps(records).some((record) => Number(record.retried) > 0);
     // As above: the pass logs after its commit.
     await waitUntil('a sweep reports the job it retried', async () => retried(), 5_000);
-    expect(retried()).toBe(true);
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(1));
   });
 
