@@ -27,9 +27,14 @@ async function main(): Promise<void> {
   const queueConnection = createRedis(config, { name: 'web-queues', log });
   const subscriber = createRedis(config, { blocking: true, name: 'web-settled', log });
   const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);
-  await waiters.start();
-  const queues = new TransferQueues(config, queueConnection);
-  const deliveries = new DeliveryQueue(config, queueConnection);
+  // Not awaited: with Redis down the process still listens, answers
+  // `/healthz`, and says in `/readyz` that it is not ready until the
+  // subscription is made. Requests that need Redis answer 503 meanwhile.
+  waiters.start().catch((error: unknown) => {
+    if (!waiters.closing) log.error({ err: error }, 'cannot subscribe to settled transfers');
+  });
+  const queues = new TransferQueues(config, queueConnection, log);
+  const deliveries = new DeliveryQueue(config, queueConnection, log);
 
   const inFlight = new InFlight();
   const deps: Deps = { config, sql, acceptSql, redis, queues, deliveries, waiters, log, inFlight };

@@ -14,6 +14,7 @@ type Wake = () => void;
 export class SettledWaiters {
   private readonly waiting = new Map<string, Set<Wake>>();
   private closed = false;
+  private subscribed = false;
 
   constructor(
     private readonly subscriber: Redis,
@@ -21,6 +22,12 @@ export class SettledWaiters {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Subscribes. With Redis down the subscription waits for it, and resolves
+   * once Redis has answered; until then `listening` is false, and waiters
+   * answer at their timeout, from PostgreSQL, as they would after a missed
+   * signal.
+   */
   async start(): Promise<void> {
     const channel = redisKeys(this.prefix).transferSettledChannel;
     this.subscriber.on('message', (received: string, raw: string) => {
@@ -33,6 +40,12 @@ export class SettledWaiters {
       for (const id of message.transferIds) this.wake(id);
     });
     await this.subscriber.subscribe(channel);
+    this.subscribed = true;
+  }
+
+  /** Whether the subscription has been made (ioredis renews it after a reconnect). */
+  get listening(): boolean {
+    return this.subscribed;
   }
 
   /**

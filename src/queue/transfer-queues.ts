@@ -1,7 +1,8 @@
 import { Job, type JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import { Coalescer, submitSettled } from '../lib/coalescer.js';
-import type { Redis } from '../redis/connection.js';
+import type { Logger } from '../logger.js';
+import { logQueueErrors, type Redis } from '../redis/connection.js';
 import { type TransferJobData, transferQueueName } from './partitions.js';
 
 /**
@@ -63,15 +64,17 @@ export class TransferQueues {
       'PARTITIONS' | 'REDIS_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
     >,
     connection: Redis,
+    /** Where the queues' errors go; without it BullMQ prints them itself. */
+    log?: Logger,
   ) {
-    this.queues = Array.from(
-      { length: config.PARTITIONS },
-      (_, partition) =>
-        new Queue<TransferJobData>(transferQueueName(partition), {
-          connection,
-          prefix: config.REDIS_PREFIX,
-        }),
-    );
+    this.queues = Array.from({ length: config.PARTITIONS }, (_, partition) => {
+      const queue = new Queue<TransferJobData>(transferQueueName(partition), {
+        connection,
+        prefix: config.REDIS_PREFIX,
+      });
+      if (log) logQueueErrors(queue, log);
+      return queue;
+    });
   }
 
   queue(partition: number): Queue<TransferJobData> {

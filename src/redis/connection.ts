@@ -21,10 +21,41 @@ export function createRedis(
   const log = options.log;
   if (log) {
     redis.on('error', (error: unknown) => {
-      log.warn({ err: error, connection: options.name }, 'redis connection error');
+      if (firstReport(error)) {
+        log.warn({ err: error, connection: options.name }, 'redis connection error');
+      }
     });
   }
   return redis;
+}
+
+/** Errors already logged, so that one seen by several listeners is logged once. */
+const reported = new WeakSet<object>();
+
+/**
+ * Whether `error` is reported here for the first time. A connection's error
+ * reaches its own listener and every BullMQ queue built on it; the first to
+ * see it logs it, and the others keep quiet.
+ */
+export function firstReport(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return true;
+  if (reported.has(error)) return false;
+  reported.add(error);
+  return true;
+}
+
+/**
+ * Logs the errors a BullMQ queue reports, except those its connection has
+ * already logged. A queue with no listener prints each with `console.error`,
+ * once per queue, outside the JSON log.
+ */
+export function logQueueErrors(
+  queue: { name: string; on(event: 'error', listener: (error: Error) => void): unknown },
+  log: Logger,
+): void {
+  queue.on('error', (error) => {
+    if (firstReport(error)) log.warn({ err: error, queue: queue.name }, 'queue error');
+  });
 }
 
 function openRedis(

@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
-import type { Redis } from '../redis/connection.js';
+import { logQueueErrors, type Redis } from '../redis/connection.js';
 
 export interface DeliveryJobData {
   deliveryId: string;
@@ -31,11 +32,12 @@ export function deliveryJobId(deliveryId: string, attempt: number, manual = fals
 export class DeliveryQueue {
   readonly queue: Queue<DeliveryJobData>;
 
-  constructor(config: Pick<Config, 'REDIS_PREFIX'>, connection: Redis) {
+  constructor(config: Pick<Config, 'REDIS_PREFIX'>, connection: Redis, log?: Logger) {
     this.queue = new Queue<DeliveryJobData>(WEBHOOK_QUEUE_NAME, {
       connection,
       prefix: config.REDIS_PREFIX,
     });
+    if (log) logQueueErrors(this.queue, log);
   }
 
   async enqueue(data: DeliveryJobData, delayMs = 0): Promise<void> {

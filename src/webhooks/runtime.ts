@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
-import { createRedis, type Redis } from '../redis/connection.js';
+import { createRedis, firstReport, type Redis } from '../redis/connection.js';
 import { attemptDelivery, type DeliveryContext } from './delivery.js';
 import { type Dispatcher, startDispatcher } from './dispatcher.js';
 import { type DeliveryJobData, DeliveryQueue } from './queue.js';
@@ -32,15 +32,19 @@ export async function startWebhookRuntime(
   config: Config,
   deps: WebhookRuntimeDeps,
 ): Promise<WebhookRuntime> {
-  const workerRedis = createRedis(config, { blocking: true, name: 'webhooks-worker' });
-  const queueRedis = createRedis(config, { name: 'webhooks-queue' });
+  const workerRedis = createRedis(config, {
+    blocking: true,
+    name: 'webhooks-worker',
+    log: deps.logger,
+  });
+  const queueRedis = createRedis(config, { name: 'webhooks-queue', log: deps.logger });
   const subscriber = createRedis(config, {
     blocking: true,
     name: 'webhooks-settled',
     log: deps.logger,
   });
   const connections = [workerRedis, queueRedis, subscriber];
-  const queue = new DeliveryQueue(config, queueRedis);
+  const queue = new DeliveryQueue(config, queueRedis, deps.logger);
   const context: DeliveryContext = { config, sql: deps.sql, queue, logger: deps.logger };
 
   let dispatcher: Dispatcher;
@@ -65,7 +69,9 @@ export async function startWebhookRuntime(
     // and the sweeper retries it.
     maxStalledCount: 3,
   });
-  worker.on('error', (error) => deps.logger.warn({ err: error }, 'delivery queue error'));
+  worker.on('error', (error) => {
+    if (firstReport(error)) deps.logger.warn({ err: error }, 'delivery queue error');
+  });
   const sweeper: WebhookSweeper = startWebhookSweeper({
     config,
     sql: deps.sql,

@@ -5,7 +5,7 @@ import { isTransientError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
 import { CAPPED_BACKOFF, retryDelayMs, TransferQueues } from '../queue/transfer-queues.js';
-import { createRedis, type Redis } from '../redis/connection.js';
+import { createRedis, firstReport, type Redis } from '../redis/connection.js';
 import { createSettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
@@ -42,7 +42,7 @@ export async function startTransferWorkers(
   deps: TransferWorkerDeps,
 ): Promise<TransferWorkers> {
   const redis = createRedis(config, { name: 'transfer-worker', log: deps.logger });
-  const queues = new TransferQueues(config, redis);
+  const queues = new TransferQueues(config, redis, deps.logger);
   try {
     await queues.enforceGroupLock();
   } catch (error) {
@@ -67,7 +67,11 @@ export async function startTransferWorkers(
   // queue's wake-up against a worker of another process, so one process
   // ended up with every partition and the others sat idle.
   const connections = Array.from({ length: config.PARTITIONS }, (_, partition) =>
-    createRedis(config, { blocking: true, name: `transfer-worker-p${partition}` }),
+    createRedis(config, {
+      blocking: true,
+      name: `transfer-worker-p${partition}`,
+      log: deps.logger,
+    }),
   );
   const workers = connections.map((connection, partition) => {
     const worker = new Worker<TransferJobData>(
@@ -85,7 +89,9 @@ export async function startTransferWorkers(
         },
       },
     );
-    worker.on('error', (error) => deps.logger.warn({ err: error, partition }, 'queue error'));
+    worker.on('error', (error) => {
+      if (firstReport(error)) deps.logger.warn({ err: error, partition }, 'queue error');
+    });
     return worker;
   });
   const sweeper: Sweeper | undefined =

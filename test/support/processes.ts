@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,14 +68,52 @@ export async function waitForOk(url: string, timeoutMs = 30_000): Promise<void> 
   throw new Error(`${url} did not become ready in ${timeoutMs} ms`);
 }
 
-/** A web process of `config` on a free port of 127.0.0.1, once it answers `/readyz`. */
-export async function startWeb(config: Config): Promise<{ web: Child; port: number }> {
+/**
+ * A web process of `config` on a free port of 127.0.0.1, once it answers
+ * `waitFor` (`/readyz` unless told) with 200.
+ */
+export async function startWeb(
+  config: Config,
+  waitFor = '/readyz',
+): Promise<{ web: Child; port: number }> {
   const port = await freePort();
   const web = startChild('web', 'src/server.ts', {
     ...configEnv(config),
     PORT: String(port),
     HOST: '127.0.0.1',
   });
-  await waitForOk(`http://127.0.0.1:${port}/readyz`);
+  await waitForOk(`http://127.0.0.1:${port}${waitFor}`);
   return { web, port };
+}
+
+/**
+ * A Redis server of the test's own on 127.0.0.1:`port`, keeping nothing on
+ * disk, for tests that stop Redis under a process. Resolves once it accepts
+ * connections.
+ */
+export async function startRedisServer(port: number): Promise<ChildProcess> {
+  const server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`redis-server exited with ${server.exitCode}`);
+    if (await accepts(port)) return server;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  server.kill('SIGKILL');
+  throw new Error(`redis-server on port ${port} did not start`);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

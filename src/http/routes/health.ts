@@ -23,7 +23,7 @@ const readyz = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['operations'],
-  summary: 'Readiness: PostgreSQL and Redis answer',
+  summary: 'Readiness: PostgreSQL and Redis answer, and settled transfers are subscribed to',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'Not ready', content: { 'application/json': { schema: Readiness } } },
@@ -34,10 +34,11 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
 
   app.openapi(readyz, async (c) => {
-    const [postgres, redis] = await Promise.all([
+    const [postgres, pinged] = await Promise.all([
       probe(() => deps.sql`select 1`),
       probe(() => deps.redis.ping()),
     ]);
+    const redis = pinged && deps.waiters.listening;
     const checks = { postgres, redis };
     if (postgres && redis) return c.json({ status: 'ready' as const, checks }, 200);
     return c.json({ status: 'unavailable' as const, checks }, 503);

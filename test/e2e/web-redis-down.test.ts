@@ -1,0 +1,155 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import { createSql, type Sql } from '../../src/db/sql.js';
+import { freePort } from '../../src/lib/free-port.js';
+import { newTenant } from '../support/app.js';
+import { configEnv, testConfig } from '../support/env.js';
+import {
+  type Child,
+  startChild,
+  startRedisServer,
+  startWeb,
+  stopChild,
+  waitForOk,
+} from '../support/processes.js';
+
+let redisPort: number;
+let redisServer: ChildProcess | undefined;
+let sql: Sql;
+let web: Child;
+let workers: Child[];
+let base: string;
+let tenant: { key: string; tenantId: string };
+let config: Config;
+
+beforeAll(async () => {
+  redisPort = await freePort();
+  config = testConfig({ LOG_LEVEL: 'info', REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+  sql = createSql(config, { max: 1 });
+  tenant = await newTenant(sql, 'redis down');
+  // Nothing listens on the Redis port yet.
+  workers = [
+    startChild('worker', 'workers/transfers.ts', configEnv(config)),
+    startChild('webhooks', 'workers/webhooks.ts', configEnv(config)),
+  ];
+  let port: number;
+  ({ web, port } = await startWeb(config, '/healthz'));
+  base = `http://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  await Promise.all([web, ...workers].map((child) => stopChild(child, 2_000)));
+  redisServer?.kill('SIGKILL');
+  await sql.end();
+});
+
+async function api(method: string, path: string, body?: unknown, idempotencyKey?: string) {
+  const headers: Record<string, string> = { authorization: `Bearer ${tenant.key}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+function parsed(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForLine(child: Child, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (existsSync(child.logPath) && pattern.test(readFileSync(child.logPath, 'utf8'))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${child.name} logged nothing matching ${pattern}`);
+}
+
+async function stopRedisServer(): Promise<void> {
+  const server = redisServer;
+  redisServer = undefined;
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGKILL');
+  await exited;
+}
+
+describe('processes and a Redis that is away', () => {
+  it('wait for Redis at start; the web listens and says it is not ready meanwhile', async () => {
+    const readiness = await api('GET', '/readyz');
+    expect(readiness).toEqual({
+      status: 503,
+      body: { status: 'unavailable', checks: { postgres: true, redis: false } },
+    });
+    const transfer = await api(
+      'POST',
+      '/v1/transfers',
+      {
+        source_account_id: '00000000-0000-4000-8000-000000000001',
+        destination_account_id: '00000000-0000-4000-8000-000000000002',
+        amount: 1,
+        currency: 'EUR',
+      },
+      'redis-down-1',
+    );
+    expect(transfer.status).toBe(503);
+    expect(transfer.body.type).toMatch(/unavailable$/);
+
+    redisServer = await startRedisServer(redisPort);
+    await waitForOk(`${base}/readyz`, 15_000);
+    const source = await api('POST', '/v1/accounts', { currency: 'EUR', overdraft_limit: 5 });
+    const destination = await api('POST', '/v1/accounts', { currency: 'EUR' });
+    const accepted = await api(
+      'POST',
+      '/v1/transfers',
+      {
+        source_account_id: source.body.id,
+        destination_account_id: destination.body.id,
+        amount: 1,
+        currency: 'EUR',
+      },
+      'redis-down-2',
+    );
+    expect(accepted.status).toBe(202);
+    // The worker and webhooks processes waited for Redis, and run now.
+    await Promise.all(workers.map((child) => waitForLine(child, /started/)));
+    const settled = await api('GET', `/v1/transfers/${String(accepted.body.id)}?wait=10`);
+    expect(settled.body.status).toBe('posted');
+  });
+
+  it('keeps every log JSON while Redis goes away and comes back', async () => {
+    if (!redisServer) redisServer = await startRedisServer(redisPort);
+    await waitForOk(`${base}/readyz`, 15_000);
+    await Promise.all(workers.map((child) => waitForLine(child, /started/)));
+    await stopRedisServer();
+    // Long enough for several reconnect attempts by every connection.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect((await api('GET', '/readyz')).status).toBe(503);
+    redisServer = await startRedisServer(redisPort);
+    await waitForOk(`${base}/readyz`, 15_000);
+    await Promise.all(workers.map((child) => stopChild(child, 5_000)));
+
+    for (const child of [web, ...workers]) {
+      const lines = readFileSync(child.logPath, 'utf8').split('\n').filter(Boolean);
+      const unstructured = lines.filter((line) => parsed(line) === undefined);
+      expect({ process: child.name, unstructured }).toEqual({
+        process: child.name,
+        unstructured: [],
+      });
+      const errors = lines.filter((line) => /"level":40/.test(line));
+      expect({ process: child.name, warned: errors.length > 0 }).toEqual({
+        process: child.name,
+        warned: true,
+      });
+    }
+  });
+});
