@@ -15,18 +15,16 @@ const PARALLELISM = 50;
  * Makes sure the job `jobId` will run: adds it when it is missing, retries it
  * when it failed, and replaces it when it completed or was half lost (a
  * finished job blocks a new one with the same id). A job that is waiting,
- * delayed or active is left alone.
+ * delayed or active is left alone. `enqueue` answers whether it added a job;
+ * an add that another live job absorbed counts as `present`.
  */
 export async function ensureLiveJob(
   queue: Queue,
   jobId: string,
-  enqueue: () => Promise<void>,
+  enqueue: () => Promise<boolean>,
 ): Promise<Exclude<JobRepair, 'error'>> {
   const job = await queue.getJob(jobId);
-  if (!job) {
-    await enqueue();
-    return 'enqueued';
-  }
+  if (!job) return (await enqueue()) ? 'enqueued' : 'present';
   const state = await job.getState();
   if (state === 'failed') {
     await job.retry('failed');
@@ -34,8 +32,7 @@ export async function ensureLiveJob(
   }
   if (state === 'completed' || state === 'unknown') {
     await job.remove();
-    await enqueue();
-    return 'enqueued';
+    return (await enqueue()) ? 'enqueued' : 'present';
   }
   return 'present';
 }

@@ -87,8 +87,13 @@ export class TransferQueues {
     return this.queues;
   }
 
-  async enqueue(partition: number, data: TransferJobData): Promise<void> {
-    await this.queue(partition).add('apply', data, this.jobOptions(data));
+  /**
+   * Adds a transfer's job. Answers false when the add was absorbed: the
+   * partition already had a job waiting, which will apply this transfer too.
+   */
+  async enqueue(partition: number, data: TransferJobData): Promise<boolean> {
+    const job = await this.queue(partition).add('apply', data, this.jobOptions(data));
+    return job.id === data.transferId;
   }
 
   /**

@@ -65,7 +65,10 @@ export async function sweepDeliveriesOnce(
 function ensureDeliveryJob(queue: DeliveryQueue, delivery: DueDelivery) {
   const attempt = delivery.attempts + 1;
   const data = { deliveryId: delivery.id, attempt, manual: false };
-  return ensureLiveJob(queue.queue, deliveryJobId(delivery.id, attempt), () => queue.enqueue(data));
+  // A delivery's job has its own id and no deduplication: an add always adds.
+  return ensureLiveJob(queue.queue, deliveryJobId(delivery.id, attempt), () =>
+    queue.enqueue(data).then(() => true),
+  );
 }
 
 export type WebhookSweeper = Periodic;

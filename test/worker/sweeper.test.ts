@@ -77,6 +77,36 @@ describe('recovery sweeper', () => {
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(counts.posted));
   });
 
+  it('counts as re-enqueued only the jobs it added, not those a waiting job absorbed', async () => {
+    const cfg = config();
+    const producer = producerFor(cfg);
+    const tenantId = await newTenant(sql);
+    const [source, destination] = await createAccounts(sql, tenantId, 2, 1_000n);
+    if (!source || !destination) throw new Error('no accounts');
+    // One source: one partition. The first transfer's job waits (no worker
+    // runs); the other four lost theirs.
+    const transfers = await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      Array.from({ length: 5 }, () => ({ source, destination, amount: 1n })),
+    );
+    await enqueueAll(producer.queues, transfers.slice(0, 1));
+    await new Promise((resolve) => setTimeout(resolve, cfg.SWEEPER_PENDING_AFTER_MS + 100));
+
+    const result = await sweepOnce({
+      config: cfg,
+      sql,
+      queues: producer.queues,
+      logger: silentLogger,
+    });
+
+    // The partition's waiting job applies all five; the adds were absorbed.
+    expect(result).toMatchObject({ stale: 5, reenqueued: 0, retried: 0, errors: 0 });
+    const queue = producer.queues.queue(transfers[0]?.partition ?? 0);
+    expect(await queue.getJobCounts('wait')).toEqual({ wait: 1 });
+  });
+
   it('frees a partition whose wake-up points to a settled job that left every list', async () => {
     const cfg = config();
     const producer = producerFor(cfg);
