@@ -8,7 +8,7 @@ import type { Deps } from './http/types.js';
 import { stopOnSignals } from './lib/process-lifecycle.js';
 import { createLogger } from './logger.js';
 import { TransferQueues } from './queue/transfer-queues.js';
-import { createRedis } from './redis/connection.js';
+import { closeRedis, createRedis } from './redis/connection.js';
 import { createAcceptancePool } from './services/transfers.js';
 import { DeliveryQueue } from './webhooks/queue.js';
 
@@ -30,9 +30,7 @@ async function main(): Promise<void> {
   // Not awaited: with Redis down the process still listens, answers
   // `/healthz`, and says in `/readyz` that it is not ready until the
   // subscription is made. Requests that need Redis answer 503 meanwhile.
-  waiters.start().catch((error: unknown) => {
-    if (!waiters.closing) log.error({ err: error }, 'cannot subscribe to settled transfers');
-  });
+  waiters.keepSubscribing();
   const queues = new TransferQueues(config, queueConnection, log);
   const deliveries = new DeliveryQueue(config, queueConnection, log);
 
@@ -71,7 +69,7 @@ async function main(): Promise<void> {
       await inFlight.drain();
       clearInterval(idleSweep);
       await Promise.all([queues.close(), deliveries.close()]);
-      await Promise.all([redis.quit(), queueConnection.quit(), subscriber.quit()]);
+      await closeRedis([redis, queueConnection, subscriber]);
       await Promise.all([sql.end({ timeout: 5 }), acceptSql.end({ timeout: 5 })]);
     },
   });

@@ -38,7 +38,8 @@ function validationHook(result: ValidationResult, c: Context<AppEnv>): Response 
 export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const observed = [...deps.queues.all(), deps.deliveries.queue];
-  const metrics = createMetrics(observed);
+  const queuesReady = () => deps.queues.connected && deps.deliveries.connected;
+  const metrics = createMetrics(observed, queuesReady);
 
   app.use('*', requestContext(deps.log));
   if (deps.inFlight) app.use('*', deps.inFlight.middleware);
@@ -66,7 +67,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
   if (deps.config.ADMIN_PASSWORD) {
-    mountOperatorRoutes(app, deps.config.ADMIN_PASSWORD, observed, metrics.registry);
+    mountOperatorRoutes(app, deps.config.ADMIN_PASSWORD, observed, metrics.registry, queuesReady);
   }
 
   app.use('/v1/*', requireApiKey(deps.sql));

@@ -15,6 +15,8 @@ export class SettledWaiters {
   private readonly waiting = new Map<string, Set<Wake>>();
   private closed = false;
   private subscribed = false;
+  private listenerAdded = false;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly subscriber: Redis,
@@ -26,26 +28,45 @@ export class SettledWaiters {
    * Subscribes. With Redis down the subscription waits for it, and resolves
    * once Redis has answered; until then `listening` is false, and waiters
    * answer at their timeout, from PostgreSQL, as they would after a missed
-   * signal.
+   * signal. Rejects when Redis refuses the subscription.
    */
   async start(): Promise<void> {
     const channel = redisKeys(this.prefix).transferSettledChannel;
-    this.subscriber.on('message', (received: string, raw: string) => {
-      if (received !== channel) return;
-      const message = parseSettled(raw);
-      if (!message) {
-        this.log.warn({ channel }, 'ignored a malformed settled message');
-        return;
-      }
-      for (const id of message.transferIds) this.wake(id);
-    });
+    if (!this.listenerAdded) {
+      this.listenerAdded = true;
+      this.subscriber.on('message', (received: string, raw: string) => {
+        if (received !== channel) return;
+        const message = parseSettled(raw);
+        if (!message) {
+          this.log.warn({ channel }, 'ignored a malformed settled message');
+          return;
+        }
+        for (const id of message.transferIds) this.wake(id);
+      });
+    }
     await this.subscriber.subscribe(channel);
     this.subscribed = true;
   }
 
-  /** Whether the subscription has been made (ioredis renews it after a reconnect). */
+  /**
+   * Subscribes as `start` does, without waiting, and tries again every
+   * `retryMs` while Redis refuses (a permission missing, say), logging each
+   * refusal, until it succeeds or the waiters close.
+   */
+  keepSubscribing(retryMs = 1_000): void {
+    this.start().catch((error: unknown) => {
+      if (this.closed) return;
+      this.log.error({ err: error, retryMs }, 'cannot subscribe to settled transfers');
+      this.retry = setTimeout(() => this.keepSubscribing(retryMs), retryMs);
+    });
+  }
+
+  /**
+   * Whether signals can arrive: the subscription was made and its connection
+   * is up (ioredis subscribes again after a reconnect).
+   */
   get listening(): boolean {
-    return this.subscribed;
+    return this.subscribed && this.subscriber.status === 'ready';
   }
 
   /**
@@ -88,6 +109,7 @@ export class SettledWaiters {
   /** Answers every waiter now; used when the process stops. */
   close(): void {
     this.closed = true;
+    clearTimeout(this.retry);
     for (const id of [...this.waiting.keys()]) this.wake(id);
   }
 

@@ -8,10 +8,10 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] a
 
 /**
  * Prometheus metrics of a web process: request counts and latencies by route,
- * and, read on every scrape, the depth of each queue (the transfer
- * partitions and webhook deliveries) by state.
+ * and, read on every scrape while `queuesReady()`, the depth of each queue
+ * (the transfer partitions and webhook deliveries) by state.
  */
-export function createMetrics(queues: readonly Queue[]) {
+export function createMetrics(queues: readonly Queue[], queuesReady: () => boolean) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -34,6 +34,12 @@ export function createMetrics(queues: readonly Queue[]) {
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
+      // With Redis away the depths are unknown: no series rather than stale
+      // ones, and no scrape held until Redis is back.
+      if (!queuesReady()) {
+        this.reset();
+        return;
+      }
       await Promise.all(
         queues.map(async (queue) => {
           const counts = await queue.getJobCounts(...QUEUE_STATES);

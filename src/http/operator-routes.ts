@@ -4,8 +4,11 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Queue } from 'bullmq';
+import type { MiddlewareHandler } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
 import type { Registry } from 'prom-client';
+import { AppError } from '../lib/errors.js';
+import { problemResponse } from './problem.js';
 import type { AppEnv } from './types.js';
 
 const DASHBOARD_PATH = '/admin/queues';
@@ -21,6 +24,7 @@ export function mountOperatorRoutes(
   password: string,
   queues: readonly Queue[],
   registry: Registry,
+  queuesReady: () => boolean,
 ): void {
   const auth = basicAuth({ username: 'admin', password });
   app.use('/metrics', auth);
@@ -35,5 +39,14 @@ export function mountOperatorRoutes(
   });
   app.use(`${DASHBOARD_PATH}/*`, auth);
   app.use(DASHBOARD_PATH, auth);
+  const unavailable = new AppError('unavailable', 'the queues are unavailable; try again', {
+    retryable: true,
+  });
+  const needQueues: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!queuesReady()) return problemResponse(c, unavailable);
+    await next();
+  };
+  app.use(`${DASHBOARD_PATH}/*`, needQueues);
+  app.use(DASHBOARD_PATH, needQueues);
   app.route(DASHBOARD_PATH, adapter.registerPlugin());
 }

@@ -63,7 +63,7 @@ export class TransferQueues {
       Config,
       'PARTITIONS' | 'REDIS_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
     >,
-    connection: Redis,
+    private readonly connection: Redis,
     /** Where the queues' errors go; without it BullMQ prints them itself. */
     log?: Logger,
   ) {
@@ -75,6 +75,15 @@ export class TransferQueues {
       if (log) logQueueErrors(queue, log);
       return queue;
     });
+  }
+
+  /**
+   * Whether the queues' connection is up. BullMQ holds every call made before
+   * its connection first comes up until it does, however long Redis stays
+   * away; callers that must answer meanwhile check this first.
+   */
+  get connected(): boolean {
+    return this.connection.status === 'ready';
   }
 
   queue(partition: number): Queue<TransferJobData> {

@@ -4,14 +4,20 @@ import type { Logger } from '../logger.js';
 
 export type { Redis };
 
+/** While Redis is away, a connection logs at most one error line this often. */
+export const ERROR_LOG_INTERVAL_MS = 30_000;
+
 /**
  * A Redis connection. `blocking` is for BullMQ workers and subscribers, which
  * must wait forever for a command (maxRetriesPerRequest: null); other
  * connections fail a command fast when Redis is down, so that an HTTP request
  * answers 503 instead of hanging. With `log`, the connection's own errors (a
- * reset, a failed reconnect) are logged at `warn` with its name; without it
- * they reach ioredis's fallback, which prints them unstructured, unless
- * something else listens, as BullMQ does on the connections it is given.
+ * reset, a failed reconnect) are logged at `warn` with its name: the first of
+ * an outage at once, then one line every ERROR_LOG_INTERVAL_MS with the
+ * number of errors since, and one at `info` when the connection is back.
+ * Without `log` they reach ioredis's fallback, which prints them
+ * unstructured, unless something else listens, as BullMQ does on the
+ * connections it is given.
  */
 export function createRedis(
   config: Pick<Config, 'REDIS_URL'>,
@@ -20,13 +26,44 @@ export function createRedis(
   const redis = openRedis(config, options);
   const log = options.log;
   if (log) {
+    const connection = options.name;
+    let errors = 0;
+    let unlogged = 0;
+    let lastLine = Number.NEGATIVE_INFINITY;
     redis.on('error', (error: unknown) => {
-      if (firstReport(error)) {
-        log.warn({ err: error, connection: options.name }, 'redis connection error');
-      }
+      if (!firstReport(error)) return;
+      errors += 1;
+      unlogged += 1;
+      if (Date.now() - lastLine < ERROR_LOG_INTERVAL_MS) return;
+      log.warn({ err: error, connection, errors: unlogged }, 'redis connection error');
+      lastLine = Date.now();
+      unlogged = 0;
+    });
+    redis.on('ready', () => {
+      if (errors > 0) log.info({ connection, errors }, 'redis connection restored');
+      errors = 0;
+      unlogged = 0;
+      lastLine = Number.NEGATIVE_INFINITY;
     });
   }
   return redis;
+}
+
+/**
+ * Closes connections: QUIT, so that replies still due arrive, on those that
+ * are up; the others (down, or never connected, whose queued commands would
+ * hold a QUIT forever) are disconnected at once, as is one whose QUIT fails.
+ */
+export async function closeRedis(connections: Redis[]): Promise<void> {
+  await Promise.all(
+    connections.map(async (connection) => {
+      if (connection.status !== 'ready') {
+        connection.disconnect();
+        return;
+      }
+      await connection.quit().catch(() => connection.disconnect());
+    }),
+  );
 }
 
 /** Errors already logged, so that one seen by several listeners is logged once. */

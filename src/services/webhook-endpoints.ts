@@ -280,7 +280,10 @@ export async function retryDelivery(
     replayed = result.replayed;
   }
 
-  if (!replayed) {
+  if (!replayed && !deps.deliveryQueue.connected) {
+    // BullMQ would hold the add until Redis is back; the sweeper enqueues it.
+    deps.log.warn({ deliveryId: delivery.id }, 'could not enqueue a retry: Redis is away');
+  } else if (!replayed) {
     await deps.deliveryQueue
       .enqueue({ deliveryId: delivery.id, attempt: delivery.attempts + 1, manual: true })
       .catch((error: unknown) => {

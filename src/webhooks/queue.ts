@@ -32,12 +32,21 @@ export function deliveryJobId(deliveryId: string, attempt: number, manual = fals
 export class DeliveryQueue {
   readonly queue: Queue<DeliveryJobData>;
 
-  constructor(config: Pick<Config, 'REDIS_PREFIX'>, connection: Redis, log?: Logger) {
+  constructor(
+    config: Pick<Config, 'REDIS_PREFIX'>,
+    private readonly connection: Redis,
+    log?: Logger,
+  ) {
     this.queue = new Queue<DeliveryJobData>(WEBHOOK_QUEUE_NAME, {
       connection,
       prefix: config.REDIS_PREFIX,
     });
     if (log) logQueueErrors(this.queue, log);
+  }
+
+  /** Whether the queue's connection is up; see `TransferQueues.connected`. */
+  get connected(): boolean {
+    return this.connection.status === 'ready';
   }
 
   async enqueue(data: DeliveryJobData, delayMs = 0): Promise<void> {

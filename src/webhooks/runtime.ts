@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
-import { createRedis, firstReport, type Redis } from '../redis/connection.js';
+import { closeRedis, createRedis, firstReport } from '../redis/connection.js';
 import { attemptDelivery, type DeliveryContext } from './delivery.js';
 import { type Dispatcher, startDispatcher } from './dispatcher.js';
 import { type DeliveryJobData, DeliveryQueue } from './queue.js';
@@ -109,10 +109,4 @@ async function runJob(context: DeliveryContext, job: Job<DeliveryJobData>): Prom
     context.logger.warn({ ...fields, outcome: 'error', err: error }, 'delivery attempt');
     throw error;
   }
-}
-
-async function closeRedis(connections: Redis[]): Promise<void> {
-  await Promise.all(
-    connections.map((connection) => connection.quit().catch(() => connection.disconnect())),
-  );
 }

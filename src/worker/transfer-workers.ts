@@ -5,7 +5,7 @@ import { isTransientError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
 import { CAPPED_BACKOFF, retryDelayMs, TransferQueues } from '../queue/transfer-queues.js';
-import { createRedis, firstReport, type Redis } from '../redis/connection.js';
+import { closeRedis, createRedis, firstReport } from '../redis/connection.js';
 import { createSettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
@@ -151,10 +151,4 @@ function timing(startNs: bigint, endNs: bigint) {
     monotonicStartNs: startNs.toString(),
     monotonicEndNs: endNs.toString(),
   };
-}
-
-async function closeRedis(connections: Redis[]): Promise<void> {
-  await Promise.all(
-    connections.map((connection) => connection.quit().catch(() => connection.disconnect())),
-  );
 }

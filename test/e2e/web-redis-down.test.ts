@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { freePort } from '../../src/lib/free-port.js';
+import { createRedis } from '../../src/redis/connection.js';
 import { newTenant } from '../support/app.js';
 import { configEnv, testConfig } from '../support/env.js';
 import {
@@ -14,6 +15,9 @@ import {
   stopChild,
   waitForOk,
 } from '../support/processes.js';
+
+const ADMIN = 'admin-password-redis-down';
+const adminAuth = { authorization: `Basic ${Buffer.from(`admin:${ADMIN}`).toString('base64')}` };
 
 let redisPort: number;
 let redisServer: ChildProcess | undefined;
@@ -26,7 +30,11 @@ let config: Config;
 
 beforeAll(async () => {
   redisPort = await freePort();
-  config = testConfig({ LOG_LEVEL: 'info', REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+  config = testConfig({
+    LOG_LEVEL: 'info',
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    ADMIN_PASSWORD: ADMIN,
+  });
   sql = createSql(config, { max: 1 });
   tenant = await newTenant(sql, 'redis down');
   // Nothing listens on the Redis port yet.
@@ -103,6 +111,18 @@ describe('processes and a Redis that is away', () => {
     );
     expect(transfer.status).toBe(503);
     expect(transfer.body.type).toMatch(/unavailable$/);
+    // Operator routes answer too, instead of waiting for Redis.
+    const metrics = await fetch(`${base}/metrics`, {
+      headers: adminAuth,
+      signal: AbortSignal.timeout(3_000),
+    });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).not.toMatch(/^queue_jobs\{/m);
+    const dashboard = await fetch(`${base}/admin/queues/api/queues`, {
+      headers: adminAuth,
+      signal: AbortSignal.timeout(3_000),
+    });
+    expect(dashboard.status).toBe(503);
 
     redisServer = await startRedisServer(redisPort);
     await waitForOk(`${base}/readyz`, 15_000);
@@ -120,6 +140,8 @@ describe('processes and a Redis that is away', () => {
       'redis-down-2',
     );
     expect(accepted.status).toBe(202);
+    const scraped = await fetch(`${base}/metrics`, { headers: adminAuth });
+    expect(await scraped.text()).toMatch(/^queue_jobs\{/m);
     // The worker and webhooks processes waited for Redis, and run now.
     await Promise.all(workers.map((child) => waitForLine(child, /started/)));
     const settled = await api('GET', `/v1/transfers/${String(accepted.body.id)}?wait=10`);
@@ -150,6 +172,42 @@ describe('processes and a Redis that is away', () => {
         process: child.name,
         warned: true,
       });
+    }
+  });
+
+  it('stops at once on SIGTERM when it has never reached Redis', async () => {
+    const nowhere = await freePort();
+    const { web: lonely } = await startWeb(
+      { ...config, REDIS_URL: `redis://127.0.0.1:${nowhere}` },
+      '/healthz',
+    );
+    const started = Date.now();
+    expect(await stopChild(lonely, 15_000)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(readFileSync(lonely.logPath, 'utf8')).toMatch(/"msg":"web stopped"/);
+  });
+
+  it('subscribes once Redis allows it, after refusing', async () => {
+    const port = await freePort();
+    const strict = await startRedisServer(port);
+    try {
+      const admin = createRedis({ REDIS_URL: `redis://127.0.0.1:${port}` });
+      await admin.call('ACL', 'SETUSER', 'default', 'resetchannels');
+      const { web: refused, port: webPort } = await startWeb(
+        { ...config, REDIS_URL: `redis://127.0.0.1:${port}` },
+        '/healthz',
+      );
+      try {
+        await waitForLine(refused, /cannot subscribe to settled transfers/);
+        expect((await fetch(`http://127.0.0.1:${webPort}/readyz`)).status).toBe(503);
+        await admin.call('ACL', 'SETUSER', 'default', 'allchannels');
+        await waitForOk(`http://127.0.0.1:${webPort}/readyz`, 10_000);
+      } finally {
+        admin.disconnect();
+        await stopChild(refused, 5_000);
+      }
+    } finally {
+      strict.kill('SIGKILL');
     }
   });
 });

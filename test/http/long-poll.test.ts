@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettledWaiters } from '../../src/http/long-poll.js';
+import { createRedis } from '../../src/redis/connection.js';
 import { publishSettled } from '../../src/redis/settled.js';
 import { RECHECK_MS } from '../../src/services/transfer-waits.js';
 import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+import { waitUntil } from '../worker/fixtures.js';
 
 let app: TestApp;
 let key: string;
@@ -77,5 +80,20 @@ describe('GET /v1/transfers/{id}?wait=N', () => {
     const answer = await call<{ status: string }>(app, 'GET', `/v1/transfers/${id}`, { key });
     expect(answer.body.status).toBe('pending');
     expect(app.deps.waiters.size).toBe(0);
+  });
+});
+
+describe('SettledWaiters.listening', () => {
+  it('is true once subscribed, and false once the connection is gone', async () => {
+    const subscriber = createRedis(app.config, { blocking: true });
+    const waiters = new SettledWaiters(subscriber, app.config.REDIS_PREFIX, app.deps.log);
+    expect(waiters.listening).toBe(false);
+    await waiters.start();
+    expect(waiters.listening).toBe(true);
+    subscriber.disconnect();
+    await waitUntil('the waiters no longer listen', async () =>
+      Promise.resolve(!waiters.listening),
+    );
+    waiters.close();
   });
 });

@@ -1,6 +1,8 @@
+import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/lib/free-port.js';
 import { createRedis } from '../../src/redis/connection.js';
+import { startRedisServer } from '../support/processes.js';
 import { captureLogger, waitUntil } from '../worker/fixtures.js';
 
 describe('Redis connections', () => {
@@ -22,5 +24,35 @@ describe('Redis connections', () => {
     const [record] = records.filter((line) => line.msg === 'redis connection error');
     expect(record?.connection).toBe('nowhere');
     expect(record?.level).toBe(40);
+  });
+
+  it('logs the first error of an outage, then few, and says when the connection is back', async () => {
+    const port = await freePort();
+    const { logger, records } = captureLogger();
+    const redis = createRedis(
+      { REDIS_URL: `redis://127.0.0.1:${port}` },
+      { name: 'flaky', log: logger },
+    );
+    const errors = () => records.filter((record) => record.msg === 'redis connection error');
+    let server: ChildProcess | undefined;
+    try {
+      await waitUntil('a connection error was logged', async () =>
+        Promise.resolve(errors().length > 0),
+      );
+      // ioredis tries again within 50, 100, 150... ms: many errors, one line.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(errors()).toHaveLength(1);
+
+      server = await startRedisServer(port);
+      await waitUntil('the connection was logged as restored', async () =>
+        Promise.resolve(records.some((record) => record.msg === 'redis connection restored')),
+      );
+    } finally {
+      redis.disconnect();
+      server?.kill('SIGKILL');
+    }
+    const restored = records.find((record) => record.msg === 'redis connection restored');
+    expect(restored?.connection).toBe('flaky');
+    expect(Number(restored?.errors)).toBeGreaterThan(3);
   });
 });

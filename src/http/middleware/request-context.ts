@@ -6,6 +6,9 @@ import type { AppEnv } from '../types.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Health routes, probed every few seconds. */
+const PROBES = new Set(['/healthz', '/readyz']);
+
 /**
  * Gives every request an id (the client's X-Request-Id when it is sane), a
  * logger bound to it, and one log line when the answer is sent.
@@ -32,7 +35,12 @@ export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
       tenant_id: c.var.caller?.tenantId,
       transfer_id: c.res.headers.get('x-transfer-id') ?? undefined,
     };
-    if (status >= 500) requestLog.error(fields, 'request failed');
+    if (PROBES.has(fields.route)) {
+      // A load balancer's probes: a line each would drown the log, and a
+      // probe answered 503 (Redis away) is the outage already logged.
+      if (status >= 500) requestLog.warn(fields, 'probe failed');
+      else requestLog.debug(fields, 'request');
+    } else if (status >= 500) requestLog.error(fields, 'request failed');
     else requestLog.info(fields, 'request');
   };
 }
