@@ -27,26 +27,49 @@ export function createRedis(
   const log = options.log;
   if (log) {
     const connection = options.name;
-    let errors = 0;
-    let unlogged = 0;
-    let lastLine = Number.NEGATIVE_INFINITY;
-    redis.on('error', (error: unknown) => {
-      if (!firstReport(error)) return;
-      errors += 1;
-      unlogged += 1;
-      if (Date.now() - lastLine < ERROR_LOG_INTERVAL_MS) return;
-      log.warn({ err: error, connection, errors: unlogged }, 'redis connection error');
-      lastLine = Date.now();
-      unlogged = 0;
-    });
+    const errors = errorLog(log, { connection }, 'redis connection error');
+    redis.on('error', errors.report);
     redis.on('ready', () => {
-      if (errors > 0) log.info({ connection, errors }, 'redis connection restored');
-      errors = 0;
-      unlogged = 0;
-      lastLine = Number.NEGATIVE_INFINITY;
+      const seen = errors.reset();
+      if (seen > 0) log.info({ connection, errors: seen }, 'redis connection restored');
     });
   }
   return redis;
+}
+
+/**
+ * Logs errors at `warn` under `msg` with `fields`: the first at once, then at
+ * most one line every ERROR_LOG_INTERVAL_MS with the number of errors since
+ * (`errors`), so that an outage retried every second or so logs a few lines,
+ * not thousands. Errors already logged elsewhere are skipped (see
+ * `firstReport`). `reset` starts over, and answers how many were seen.
+ */
+export function errorLog(
+  log: Logger,
+  fields: Record<string, unknown>,
+  msg: string,
+): { report: (error: unknown) => void; reset: () => number } {
+  let seen = 0;
+  let unlogged = 0;
+  let lastLine = Number.NEGATIVE_INFINITY;
+  return {
+    report(error: unknown) {
+      if (!firstReport(error)) return;
+      seen += 1;
+      unlogged += 1;
+      if (Date.now() - lastLine < ERROR_LOG_INTERVAL_MS) return;
+      log.warn({ err: error, ...fields, errors: unlogged }, msg);
+      lastLine = Date.now();
+      unlogged = 0;
+    },
+    reset() {
+      const count = seen;
+      seen = 0;
+      unlogged = 0;
+      lastLine = Number.NEGATIVE_INFINITY;
+      return count;
+    },
+  };
 }
 
 /**
@@ -90,9 +113,7 @@ export function logQueueErrors(
   queue: { name: string; on(event: 'error', listener: (error: Error) => void): unknown },
   log: Logger,
 ): void {
-  queue.on('error', (error) => {
-    if (firstReport(error)) log.warn({ err: error, queue: queue.name }, 'queue error');
-  });
+  queue.on('error', errorLog(log, { queue: queue.name }, 'queue error').report);
 }
 
 function openRedis(

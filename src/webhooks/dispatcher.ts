@@ -166,7 +166,9 @@ export async function startDispatcher(
       stopped = true;
       clearTimeout(timer);
       subscriber.off('message', onMessage);
-      await subscriber.unsubscribe(channel).catch(() => {});
+      // With Redis away the UNSUBSCRIBE would wait in the offline queue for
+      // as long as Redis does; the connection is closed next anyway.
+      if (subscriber.status === 'ready') await subscriber.unsubscribe(channel).catch(() => {});
       await running;
     },
   };

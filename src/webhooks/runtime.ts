@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
-import { closeRedis, createRedis, firstReport } from '../redis/connection.js';
+import { closeRedis, createRedis, errorLog } from '../redis/connection.js';
 import { attemptDelivery, type DeliveryContext } from './delivery.js';
 import { type Dispatcher, startDispatcher } from './dispatcher.js';
 import { type DeliveryJobData, DeliveryQueue } from './queue.js';
@@ -69,9 +69,7 @@ export async function startWebhookRuntime(
     // and the sweeper retries it.
     maxStalledCount: 3,
   });
-  worker.on('error', (error) => {
-    if (firstReport(error)) deps.logger.warn({ err: error }, 'delivery queue error');
-  });
+  worker.on('error', errorLog(deps.logger, {}, 'delivery queue error').report);
   const sweeper: WebhookSweeper = startWebhookSweeper({
     config,
     sql: deps.sql,
@@ -85,7 +83,8 @@ export async function startWebhookRuntime(
     async close() {
       await dispatcher.stop();
       await sweeper.stop();
-      await worker.close();
+      // As for transfer workers: with Redis away, let go of the job in hand.
+      await worker.close(workerRedis.status !== 'ready');
       await queue.close();
       await closeRedis(connections);
     },

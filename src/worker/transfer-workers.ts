@@ -5,7 +5,7 @@ import { isTransientError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
 import { CAPPED_BACKOFF, retryDelayMs, TransferQueues } from '../queue/transfer-queues.js';
-import { closeRedis, createRedis, firstReport } from '../redis/connection.js';
+import { closeRedis, createRedis, errorLog } from '../redis/connection.js';
 import { createSettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
@@ -89,9 +89,8 @@ export async function startTransferWorkers(
         },
       },
     );
-    worker.on('error', (error) => {
-      if (firstReport(error)) deps.logger.warn({ err: error, partition }, 'queue error');
-    });
+    // A worker's own blocking connection, which BullMQ opens, reports here.
+    worker.on('error', errorLog(deps.logger, { partition }, 'queue error').report);
     return worker;
   });
   const sweeper: Sweeper | undefined =
@@ -103,7 +102,12 @@ export async function startTransferWorkers(
     queues,
     async close() {
       closing = true;
-      await Promise.all(workers.map((worker) => worker.close()));
+      // With Redis away a worker cannot hand a job back or mark it done, and
+      // waiting for that would hold the stop until the timeout: let go of the
+      // jobs in hand instead. Their transactions commit or roll back on their
+      // own, and what is left pending is applied by the next run.
+      const force = redis.status !== 'ready';
+      await Promise.all(workers.map((worker) => worker.close(force)));
       await sweeper?.stop();
       await sequencer.stop();
       await queues.close();

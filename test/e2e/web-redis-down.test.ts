@@ -210,4 +210,35 @@ describe('processes and a Redis that is away', () => {
       strict.kill('SIGKILL');
     }
   });
+
+  it('stops workers at once on SIGTERM while Redis is away, each error logged once', async () => {
+    if (!redisServer) redisServer = await startRedisServer(redisPort);
+    const children = [
+      startChild('worker', 'workers/transfers.ts', configEnv(config)),
+      startChild('webhooks', 'workers/webhooks.ts', configEnv(config)),
+    ];
+    await Promise.all(children.map((child) => waitForLine(child, /started/)));
+    await stopRedisServer();
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+
+    const started = Date.now();
+    const codes = await Promise.all(children.map((child) => stopChild(child, 20_000)));
+    expect(codes).toEqual([0, 0]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const child of children) {
+      const records = readFileSync(child.logPath, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(
+          (line) => JSON.parse(line) as { msg: string; partition?: number; connection?: string },
+        );
+      expect(records.some((record) => record.msg.endsWith('stopped'))).toBe(true);
+      // Reconnect attempts every few hundred ms: one line per source at most.
+      const sources = records
+        .filter((record) => /queue error|connection error/.test(record.msg))
+        .map((record) => `${record.msg} ${record.partition ?? ''} ${record.connection ?? ''}`);
+      expect(sources.length).toBeGreaterThan(0);
+      expect(sources.length).toBe(new Set(sources).size);
+    }
+  });
 });
