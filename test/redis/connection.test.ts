@@ -26,7 +26,7 @@ describe('Redis connections', () => {
     expect(record?.level).toBe(40);
   });
 
-  it('logs the first error of an outage, then few, and says when the connection is back', async () => {
+  it('logs an outage in few lines, and says when the connection is back', async () => {
     const port = await freePort();
     const { logger, records } = captureLogger();
     const redis = createRedis(
