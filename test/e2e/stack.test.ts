@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { freePort } from '../../src/lib/free-port.js';
+import { callApi } from '../support/api.js';
 import { newTenant } from '../support/app.js';
 import { createScratchDatabase, dropScratchDatabase } from '../support/databases.js';
 import { configEnv, testConfig } from '../support/env.js';
@@ -23,16 +24,8 @@ interface Transfer {
   failure_code: string | null;
 }
 
-async function api<T>(method: string, path: string, body?: unknown, idempotencyKey?: string) {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as T };
+function api<T>(method: string, path: string, body?: unknown, idempotencyKey?: string) {
+  return callApi<T>(base, key, { method, path, body, idempotencyKey });
 }
 
 async function openAccount(overdraft = 0): Promise<string> {

@@ -5,6 +5,7 @@ import type { Config } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { freePort } from '../../src/lib/free-port.js';
 import { createRedis } from '../../src/redis/connection.js';
+import { callApi } from '../support/api.js';
 import { newTenant } from '../support/app.js';
 import { configEnv, testConfig } from '../support/env.js';
 import {
@@ -53,16 +54,8 @@ afterAll(async () => {
   await sql.end();
 });
 
-async function api(method: string, path: string, body?: unknown, idempotencyKey?: string) {
-  const headers: Record<string, string> = { authorization: `Bearer ${tenant.key}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+function api(method: string, path: string, body?: unknown, idempotencyKey?: string) {
+  return callApi<Record<string, unknown>>(base, tenant.key, { method, path, body, idempotencyKey });
 }
 
 function parsed(line: string): unknown {
