@@ -20,6 +20,14 @@ import {
 const ADMIN = 'admin-password-redis-down';
 const adminAuth = { authorization: `Basic ${Buffer.from(`admin:${ADMIN}`).toString('base64')}` };
 
+/** The fields of a log line that say where an error came from. */
+interface LogLine {
+  msg: string;
+  partition?: number;
+  connection?: string;
+  queue?: string;
+}
+
 let redisPort: number;
 let redisServer: ChildProcess | undefined;
 let sql: Sql;
@@ -222,14 +230,12 @@ describe('processes and a Redis that is away', () => {
       const records = readFileSync(child.logPath, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map(
-          (line) => JSON.parse(line) as { msg: string; partition?: number; connection?: string },
-        );
+        .map((line) => JSON.parse(line) as LogLine);
       expect(records.some((record) => record.msg.endsWith('stopped'))).toBe(true);
       // Reconnect attempts every few hundred ms: one line per source at most.
       const sources = records
         .filter((record) => /queue error|connection error/.test(record.msg))
-        .map((record) => `${record.msg} ${record.partition ?? ''} ${record.connection ?? ''}`);
+        .map((r) => `${r.msg} ${r.partition ?? ''} ${r.connection ?? ''} ${r.queue ?? ''}`);
       expect(sources.length).toBeGreaterThan(0);
       expect(sources.length).toBe(new Set(sources).size);
     }
