@@ -1,6 +1,6 @@
 import { loadConfig } from '../src/config.js';
 import { createSql } from '../src/db/sql.js';
-import { stopOnSignals } from '../src/lib/process-lifecycle.js';
+import { exitOnSignalsUntilStarted, stopOnSignals } from '../src/lib/process-lifecycle.js';
 import { createLogger } from '../src/logger.js';
 import { startTransferWorkers } from '../src/worker/transfer-workers.js';
 
@@ -17,7 +17,9 @@ const logger = createLogger(config, 'worker');
 const sql = createSql(config, { application: 'fintech-core-worker' });
 
 async function main(): Promise<void> {
+  const started = exitOnSignalsUntilStarted('worker', logger);
   const workers = await startTransferWorkers(config, { sql, logger });
+  started();
   logger.info(
     { partitions: config.PARTITIONS, batchSize: config.APPLY_BATCH_SIZE },
     'worker started',

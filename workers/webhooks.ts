@@ -1,6 +1,6 @@
 import { loadConfig } from '../src/config.js';
 import { createSql } from '../src/db/sql.js';
-import { stopOnSignals } from '../src/lib/process-lifecycle.js';
+import { exitOnSignalsUntilStarted, stopOnSignals } from '../src/lib/process-lifecycle.js';
 import { createLogger } from '../src/logger.js';
 import { startWebhookRuntime } from '../src/webhooks/runtime.js';
 
@@ -18,7 +18,9 @@ const logger = createLogger(config, 'webhooks');
 const sql = createSql(config, { application: 'fintech-core-webhooks' });
 
 async function main(): Promise<void> {
+  const started = exitOnSignalsUntilStarted('webhooks', logger);
   const runtime = await startWebhookRuntime(config, { sql, logger });
+  started();
   logger.info(
     {
       concurrency: config.WEBHOOK_CONCURRENCY,

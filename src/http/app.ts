@@ -1,6 +1,8 @@
 import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { errorLog } from '../lib/error-log.js';
 import { AppError } from '../lib/errors.js';
 import { createMetrics } from './metrics.js';
 import { requireApiKey } from './middleware/auth.js';
@@ -44,10 +46,16 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.use('*', requestContext(deps.log));
   if (deps.inFlight) app.use('*', deps.inFlight.middleware);
   app.use('*', metrics.middleware);
+  // During an outage every request may fail with 503: its cause is logged a
+  // few times, with a count, not once per request (each still has its line).
+  const outage = errorLog(deps.log, {}, 'request unavailable');
   app.onError((error, c) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) c.get('log').error({ err: error }, 'request error');
-    return problemResponse(c, appError);
+    if (appError.code === 'unavailable') outage.report(error);
+    else if (appError.status >= 500) c.get('log').error({ err: error }, 'request error');
+    const challenge =
+      error instanceof HTTPException ? error.getResponse().headers.get('www-authenticate') : null;
+    return problemResponse(c, appError, challenge);
   });
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route ${c.req.path}`)));
 

@@ -50,9 +50,14 @@ export function problemBody(error: AppError, requestId: string): Problem {
   return body;
 }
 
-export function problemResponse(c: Context<AppEnv>, error: AppError): Response {
+export function problemResponse(
+  c: Context<AppEnv>,
+  error: AppError,
+  challenge?: string | null,
+): Response {
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (error.retryable) headers['retry-after'] = '1';
+  if (challenge) headers['www-authenticate'] = challenge;
   return new Response(JSON.stringify(problemBody(error, c.get('requestId'))), {
     status: error.status,
     headers,
@@ -69,7 +74,14 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof HTTPException) {
     if (error.status === 400) return new AppError('malformed_json', 'the body is not valid JSON');
     if (error.status === 413) return new AppError('payload_too_large', 'the body is too large');
-    if (error.status === 401) return new AppError('unauthorized', 'a valid API key is required');
+    if (error.status === 401) {
+      // The basic auth of the operator routes says how to authenticate.
+      const operator = error.getResponse().headers.has('www-authenticate');
+      return new AppError(
+        'unauthorized',
+        operator ? 'valid operator credentials are required' : 'a valid API key is required',
+      );
+    }
     const code = (Object.keys(errorStatus) as ErrorCode[]).find(
       (name) => errorStatus[name] === error.status,
     );

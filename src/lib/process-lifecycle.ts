@@ -45,3 +45,21 @@ export function stopOnSignals(options: StopOptions): void {
   process.on('SIGTERM', (signal) => void onSignal(signal));
   process.on('SIGINT', (signal) => void onSignal(signal));
 }
+
+/**
+ * Until the returned function is called, SIGTERM or SIGINT exits at once with
+ * code 0 and a log line: for a process still starting (waiting for Redis,
+ * say), which has taken no work yet and has nothing to finish.
+ */
+export function exitOnSignalsUntilStarted(name: string, logger: Logger): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, `${name} stopped before it started`);
+    process.exit(0);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}

@@ -1,11 +1,9 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config.js';
+import { errorLog } from '../lib/error-log.js';
 import type { Logger } from '../logger.js';
 
 export type { Redis };
-
-/** While Redis is away, a connection logs at most one error line this often. */
-export const ERROR_LOG_INTERVAL_MS = 30_000;
 
 /**
  * A Redis connection. `blocking` is for BullMQ workers and subscribers, which
@@ -38,41 +36,6 @@ export function createRedis(
 }
 
 /**
- * Logs errors at `warn` under `msg` with `fields`: the first at once, then at
- * most one line every ERROR_LOG_INTERVAL_MS with the number of errors since
- * (`errors`), so that an outage retried every second or so logs a few lines,
- * not thousands. Errors already logged elsewhere are skipped (see
- * `firstReport`). `reset` starts over, and answers how many were seen.
- */
-export function errorLog(
-  log: Logger,
-  fields: Record<string, unknown>,
-  msg: string,
-): { report: (error: unknown) => void; reset: () => number } {
-  let seen = 0;
-  let unlogged = 0;
-  let lastLine = Number.NEGATIVE_INFINITY;
-  return {
-    report(error: unknown) {
-      if (!firstReport(error)) return;
-      seen += 1;
-      unlogged += 1;
-      if (Date.now() - lastLine < ERROR_LOG_INTERVAL_MS) return;
-      log.warn({ err: error, ...fields, errors: unlogged }, msg);
-      lastLine = Date.now();
-      unlogged = 0;
-    },
-    reset() {
-      const count = seen;
-      seen = 0;
-      unlogged = 0;
-      lastLine = Number.NEGATIVE_INFINITY;
-      return count;
-    },
-  };
-}
-
-/**
  * Closes connections: QUIT, so that replies still due arrive, on those that
  * are up; the others (down, or never connected, whose queued commands would
  * hold a QUIT forever) are disconnected at once, as is one whose QUIT fails.
@@ -87,21 +50,6 @@ export async function closeRedis(connections: Redis[]): Promise<void> {
       await connection.quit().catch(() => connection.disconnect());
     }),
   );
-}
-
-/** Errors already logged, so that one seen by several listeners is logged once. */
-const reported = new WeakSet<object>();
-
-/**
- * Whether `error` is reported here for the first time. A connection's error
- * reaches its own listener and every BullMQ queue built on it; the first to
- * see it logs it, and the others keep quiet.
- */
-export function firstReport(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return true;
-  if (reported.has(error)) return false;
-  reported.add(error);
-  return true;
 }
 
 /**

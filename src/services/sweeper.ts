@@ -6,6 +6,7 @@ import {
   tryLockSweeper,
 } from '../data/recovery.js';
 import { type Sql, withTransaction } from '../db/sql.js';
+import { errorLog } from '../lib/error-log.js';
 import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 import { ensureLiveJob, repairAll } from '../queue/job-repair.js';
@@ -124,6 +125,8 @@ export type Sweeper = Periodic;
 
 /** Runs `sweepOnce` every SWEEPER_INTERVAL_MS until stopped; a failed pass is logged. */
 export function startSweeper(deps: SweeperDeps): Sweeper {
+  // An outage fails every pass: a line for the first, then a count now and then.
+  const failures = errorLog(deps.logger, {}, 'sweep failed');
   const pass = async () => {
     const started = performance.now();
     try {
@@ -134,7 +137,7 @@ export function startSweeper(deps: SweeperDeps): Sweeper {
         deps.logger.info(fields, 'sweep');
       } else deps.logger.debug(fields, 'sweep');
     } catch (error) {
-      deps.logger.warn({ err: error }, 'sweep failed');
+      failures.report(error);
     }
   };
   return runPeriodically(deps.config.SWEEPER_INTERVAL_MS, pass);

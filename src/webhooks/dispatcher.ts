@@ -8,6 +8,7 @@ import {
   type NewDelivery,
 } from '../data/webhooks.js';
 import { type Sql, withTransaction } from '../db/sql.js';
+import { errorLog } from '../lib/error-log.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../logger.js';
 import { type Redis, redisKeys } from '../redis/connection.js';
@@ -124,6 +125,7 @@ export async function startDispatcher(
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  const failures = errorLog(deps.logger, {}, 'dispatch failed; retrying at the next poll');
   const drain = async () => {
     do {
       again = false;
@@ -132,7 +134,7 @@ export async function startDispatcher(
           // A full batch: more may wait.
         }
       } catch (error) {
-        deps.logger.warn({ err: error }, 'dispatch failed; retrying at the next poll');
+        failures.report(error);
       }
     } while (again && !stopped);
   };

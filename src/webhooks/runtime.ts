@@ -1,9 +1,10 @@
 import { type Job, Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
+import { errorLog } from '../lib/error-log.js';
 import type { Logger } from '../logger.js';
 import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
-import { closeRedis, createRedis, errorLog } from '../redis/connection.js';
+import { closeRedis, createRedis } from '../redis/connection.js';
 import { attemptDelivery, type DeliveryContext } from './delivery.js';
 import { type Dispatcher, startDispatcher } from './dispatcher.js';
 import { type DeliveryJobData, DeliveryQueue } from './queue.js';

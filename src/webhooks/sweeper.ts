@@ -5,6 +5,7 @@ import {
   tryLockWebhookSweeper,
 } from '../data/webhooks.js';
 import { type Sql, withTransaction } from '../db/sql.js';
+import { errorLog } from '../lib/error-log.js';
 import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 import { ensureLiveJob, repairAll } from '../queue/job-repair.js';
@@ -75,6 +76,7 @@ export type WebhookSweeper = Periodic;
 
 /** Runs `sweepDeliveriesOnce` every SWEEPER_INTERVAL_MS until stopped; failures are logged. */
 export function startWebhookSweeper(deps: WebhookSweeperDeps): WebhookSweeper {
+  const failures = errorLog(deps.logger, {}, 'delivery sweep failed');
   const pass = async () => {
     try {
       const result = await sweepDeliveriesOnce(deps);
@@ -82,7 +84,7 @@ export function startWebhookSweeper(deps: WebhookSweeperDeps): WebhookSweeper {
         deps.logger.info(result, 'delivery sweep');
       }
     } catch (error) {
-      deps.logger.warn({ err: error }, 'delivery sweep failed');
+      failures.report(error);
     }
   };
   return runPeriodically(deps.config.SWEEPER_INTERVAL_MS, pass);

@@ -1,11 +1,12 @@
 import { type Job, Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
+import { errorLog } from '../lib/error-log.js';
 import { isTransientError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
 import { CAPPED_BACKOFF, retryDelayMs, TransferQueues } from '../queue/transfer-queues.js';
-import { closeRedis, createRedis, errorLog } from '../redis/connection.js';
+import { closeRedis, createRedis } from '../redis/connection.js';
 import { createSettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';

@@ -240,4 +240,18 @@ describe('processes and a Redis that is away', () => {
       expect(sources.length).toBe(new Set(sources).size);
     }
   });
+
+  it('stops workers still waiting for Redis at once on SIGTERM, saying so', async () => {
+    const nowhere = { ...config, REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
+    const children = [
+      startChild('worker', 'workers/transfers.ts', configEnv(nowhere)),
+      startChild('webhooks', 'workers/webhooks.ts', configEnv(nowhere)),
+    ];
+    await Promise.all(children.map((child) => waitForLine(child, /redis connection error/)));
+    const codes = await Promise.all(children.map((child) => stopChild(child, 10_000)));
+    expect(codes).toEqual([0, 0]);
+    for (const child of children) {
+      expect(readFileSync(child.logPath, 'utf8')).toMatch(/stopped before it started/);
+    }
+  });
 });

@@ -44,6 +44,11 @@ describe('operator routes: metrics and queue dashboard', () => {
       for (const headers of [{}, { authorization: wrong }] as Record<string, string>[]) {
         const response = await withPassword.request(path, { headers });
         expect(response.status, path).toBe(401);
+        // A browser asks for the password only when told how to send it.
+        expect(response.headers.get('www-authenticate'), path).toMatch(/^Basic realm=/);
+        expect(((await response.json()) as { detail: string }).detail).toBe(
+          'valid operator credentials are required',
+        );
       }
     }
   });

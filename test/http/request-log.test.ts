@@ -13,12 +13,14 @@ describe('request log lines', () => {
     app.get('/readyz', (c) => c.json({}, ready ? 200 : 503));
     app.get('/v1/things', (c) => c.json({}, 200));
     app.get('/v1/broken', (c) => c.json({}, 500));
+    app.get('/v1/away', (c) => c.json({}, 503));
 
     await app.request('/readyz');
     ready = false;
     await app.request('/readyz');
     await app.request('/v1/things');
     await app.request('/v1/broken');
+    await app.request('/v1/away');
 
     expect(
       records.map((record) => [record.route, record.status, record.level, record.msg]),
@@ -27,6 +29,7 @@ describe('request log lines', () => {
       ['/readyz', 503, 40, 'probe failed'],
       ['/v1/things', 200, 30, 'request'],
       ['/v1/broken', 500, 50, 'request failed'],
+      ['/v1/away', 503, 40, 'request failed: unavailable'],
     ]);
   });
 });

@@ -40,7 +40,8 @@ export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
       // probe answered 503 (Redis away) is the outage already logged.
       if (status >= 500) requestLog.warn(fields, 'probe failed');
       else requestLog.debug(fields, 'request');
-    } else if (status >= 500) requestLog.error(fields, 'request failed');
+    } else if (status === 503) requestLog.warn(fields, 'request failed: unavailable');
+    else if (status >= 500) requestLog.error(fields, 'request failed');
     else requestLog.info(fields, 'request');
   };
 }
