@@ -138,3 +138,18 @@ export function configToEnv(config: Config): Record<string, string> {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/**
+ * The configuration of a process that is starting: a bad setting prints one
+ * line naming it, and the process exits with status 2 before it has started
+ * anything.
+ */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
+}

@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createSql } from './db/sql.js';
 import { createApp } from './http/app.js';
 import { InFlight } from './http/in-flight.js';
@@ -19,7 +19,7 @@ import { DeliveryQueue } from './webhooks/queue.js';
  * connections as they fall idle, and only then closes its pools.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const log = createLogger(config, 'web');
   const sql = createSql(config, { application: 'fintech-core-web' });
   const acceptSql = createAcceptancePool(config);

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 
@@ -17,5 +20,19 @@ describe('configuration', () => {
     expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE_MS: '0,10,20' }).WEBHOOK_RETRY_SCHEDULE_MS).toEqual([
       0, 10, 20,
     ]);
+  });
+});
+
+describe('a process started with a bad setting', () => {
+  it('prints one line naming it and exits with status 2', async () => {
+    const root = fileURLToPath(new URL('../', import.meta.url));
+    const started = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', PORT: 'eighty' },
+    });
+    await expect(started).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^configuration error: invalid configuration: PORT: [^\n]+\n$/),
+    });
   });
 });

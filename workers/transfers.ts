@@ -1,4 +1,4 @@
-import { loadConfig } from '../src/config.js';
+import { loadConfigOrExit } from '../src/config.js';
 import { createSql } from '../src/db/sql.js';
 import { exitOnSignalsUntilStarted, stopOnSignals } from '../src/lib/process-lifecycle.js';
 import { createLogger } from '../src/logger.js';
@@ -12,7 +12,7 @@ import { startTransferWorkers } from '../src/worker/transfer-workers.js';
  * unfinished apply transaction simply rolls back.
  */
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const logger = createLogger(config, 'worker');
 const sql = createSql(config, { application: 'fintech-core-worker' });
 

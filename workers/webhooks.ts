@@ -1,4 +1,4 @@
-import { loadConfig } from '../src/config.js';
+import { loadConfigOrExit } from '../src/config.js';
 import { createSql } from '../src/db/sql.js';
 import { exitOnSignalsUntilStarted, stopOnSignals } from '../src/lib/process-lifecycle.js';
 import { createLogger } from '../src/logger.js';
@@ -13,7 +13,7 @@ import { startWebhookRuntime } from '../src/webhooks/runtime.js';
  * job runs again and the receiver sees the same webhook-id once more.
  */
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const logger = createLogger(config, 'webhooks');
 const sql = createSql(config, { application: 'fintech-core-webhooks' });
 
