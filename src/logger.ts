@@ -1,26 +1,75 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import type { Config } from './config.js';
 
 export type { Logger };
 
-/** One JSON logger per process; secrets and credentials never reach the output. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string): Logger {
-  return pino({
+const CENSOR = '[redacted]';
+
+/** Fields never written as they are, at the top of a line or one object down. */
+const SECRET_FIELDS = new Set(['authorization', 'apiKey', 'secret', 'secrets']);
+
+/**
+ * A log line's fields (or a child's bindings) with every secret field
+ * censored, at the top level and in the objects it holds directly. The
+ * object is copied only when it holds one, so an ordinary line costs a walk
+ * over its own keys: pino's path-based redaction copied every line.
+ */
+export function redactSecrets<T extends object>(fields: T): T {
+  let copy: Record<string, unknown> | undefined;
+  const record = fields as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    let replacement: unknown = value;
+    if (SECRET_FIELDS.has(key)) replacement = CENSOR;
+    else if (isPlainObject(value) && holdsSecret(value)) replacement = censored(value);
+    if (replacement !== value) {
+      copy ??= { ...record };
+      copy[key] = replacement;
+    }
+  }
+  return (copy ?? fields) as T;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function holdsSecret(value: Record<string, unknown>): boolean {
+  for (const key of Object.keys(value)) if (SECRET_FIELDS.has(key)) return true;
+  return false;
+}
+
+function censored(value: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...value };
+  for (const key of Object.keys(copy)) if (SECRET_FIELDS.has(key)) copy[key] = CENSOR;
+  return copy;
+}
+
+/**
+ * One JSON logger per process; secrets and credentials never reach the
+ * output. `destination` is for tests; processes write to standard output.
+ */
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL'>,
+  name: string,
+  destination?: DestinationStream,
+): Logger {
+  const options = {
     name,
     level: config.LOG_LEVEL,
     base: { process: name, pid: process.pid },
-    redact: {
-      paths: [
-        'authorization',
-        'headers.authorization',
-        '*.authorization',
-        'apiKey',
-        'secret',
-        '*.secret',
-        'secrets',
-      ],
-      censor: '[redacted]',
-    },
+    formatters: { log: redactSecrets },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  const logger = destination ? pino(options, destination) : pino(options);
+  // A child's bindings are written once, when it is made, and pino applies
+  // no formatter of ours to them: they are censored here. Children inherit
+  // this method from the logger, as their own children do from them.
+  const makeChild = logger.child;
+  logger.child = function child(this: Logger, bindings, childOptions) {
+    return makeChild.call(this, redactSecrets(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
