@@ -144,6 +144,32 @@ describe('error codes', () => {
     expect(fields.sort()).toEqual(['amount', 'currency', 'destination_account_id']);
   });
 
+  it('validation_error reports an amount or overdraft limit past 2^53 once', async () => {
+    const answer = await call(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'v-big' },
+      body: {
+        source_account_id: account,
+        destination_account_id: other,
+        amount: 2 ** 53,
+        currency: 'EUR',
+      },
+    });
+    expect(answer.status).toBe(422);
+    expectProblem(answer, 'validation_error');
+    const errors = (answer.body as { errors: { field: string; message: string }[] }).errors;
+    expect(errors.map((error) => error.field)).toEqual(['amount']);
+
+    const limit = await call(app, 'POST', '/v1/accounts', {
+      key,
+      headers: { 'idempotency-key': 'v-big-limit' },
+      body: { currency: 'EUR', overdraft_limit: 2 ** 53 },
+    });
+    expect(limit.status).toBe(422);
+    const limitErrors = (limit.body as { errors: { field: string }[] }).errors;
+    expect(limitErrors.map((error) => error.field)).toEqual(['overdraft_limit']);
+  });
+
   it('validation_error if currency differs from accounts, or source = destination', async () => {
     const base = { source_account_id: account, destination_account_id: other, amount: 1 };
     const currency = await call(app, 'POST', '/v1/transfers', {

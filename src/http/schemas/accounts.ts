@@ -4,7 +4,8 @@ import { Currency, listOf, Metadata, Timestamp } from './common.js';
 export const CreateAccountBody = z
   .object({
     currency: Currency,
-    overdraft_limit: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    // `int()` bounds it at 2^53 - 1, as for amounts (see `MinorUnits`).
+    overdraft_limit: z.number().int().min(0).default(0),
     reference: z.string().min(1).max(255).nullable().default(null),
     metadata: Metadata.default({}),
   })

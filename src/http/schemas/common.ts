@@ -1,7 +1,5 @@
 import { z } from '@hono/zod-openapi';
 
-export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
-
 export const Metadata = z
   .record(z.string().max(40), z.union([z.string().max(500), z.number(), z.boolean(), z.null()]))
   .refine((value) => Object.keys(value).length <= 50, 'at most 50 keys')
@@ -15,11 +13,15 @@ export const Currency = z
   .refine((code) => CURRENCIES.has(code), 'an ISO 4217 currency code such as EUR')
   .openapi({ type: 'string', pattern: '^[A-Z]{3}$', example: 'EUR' });
 
+/**
+ * An integer, which zod also bounds at 2^53 - 1 (`int()` means a safe
+ * integer), the largest JSON carries exactly; a `max` of the same value would
+ * report a larger amount twice, in other words.
+ */
 export const MinorUnits = z
   .number()
   .int()
   .min(1)
-  .max(MAX_AMOUNT)
   .openapi({ description: 'Integer minor units (cents, hellers).', example: 1250 });
 
 export const Timestamp = z.string().openapi({ format: 'date-time' });
