@@ -8,6 +8,10 @@ import {
   type RunContext,
   settleAll,
 } from './scenario.js';
+import { workerShares } from './worker-shares.js';
+
+/** How long a drain waits for the workers' last job lines once everything settled. */
+const JOB_LINES_WAIT_MS = 3_000;
 
 /**
  * The apply path alone: with the partition queues paused, the closed-loop
@@ -26,11 +30,33 @@ export async function runDrain(
   try {
     const loaded = await applyLoad(context, spec);
     const applyFrom = elapsed();
+    const resumedAt = Date.now();
     await queues.resume();
     resumed = true;
     const drained = await settleAll(context, loaded);
-    return await finishRun(context, spec, loaded, drained, applyFrom);
+    const run = await finishRun(context, spec, loaded, drained, applyFrom);
+    const settled = run.settlement.posted + run.settlement.failed;
+    return { ...run, workerShares: await sharesOf(context, resumedAt, settled) };
   } finally {
     if (!resumed) await queues.resume();
+  }
+}
+
+/**
+ * What each worker process settled during the drain, from its log. A job's
+ * line is written when the job ends, shortly after its last batch: the
+ * shares are read again until they add up to the drain's transfers.
+ */
+async function sharesOf(context: RunContext, since: number, transfers: number) {
+  const workers = context.stack.workers.map((child) => ({
+    name: child.spec.name,
+    logPath: child.logPath,
+  }));
+  const deadline = Date.now() + JOB_LINES_WAIT_MS;
+  for (;;) {
+    const shares = await workerShares(workers, since);
+    const total = shares.reduce((sum, share) => sum + share.applied, 0);
+    if (total >= transfers || Date.now() >= deadline) return shares;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -12,6 +12,7 @@ import { measureSettlement, type Settlement } from './settlement.js';
 import type { Stack } from './stack.js';
 import { addLoadSeries, type LoadSummary, summarizeLoad } from './stats.js';
 import { max, mean, type Timeline } from './timeline.js';
+import type { WorkerShare } from './worker-shares.js';
 
 export interface RunContext {
   config: Config;
@@ -74,6 +75,8 @@ export interface LoadRun {
   /** Mean active PostgreSQL sessions of the benchmark's database while busy. */
   pgActiveSessions: number;
   checks: LedgerCheck[];
+  /** For a drain: what each worker process settled during it. */
+  workerShares?: WorkerShare[];
 }
 
 export interface LoadedRun {

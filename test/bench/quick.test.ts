@@ -10,7 +10,14 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DATABASE = 'fintech_core_bench_smoke';
 
 interface BenchReport {
-  runs: { spec: { label: string; loop: string }; drained: boolean; checks: { pass: boolean }[] }[];
+  runs: {
+    spec: { label: string; loop: string };
+    workers: number;
+    drained: boolean;
+    checks: { pass: boolean }[];
+    settlement: { posted: number; failed: number };
+    workerShares?: { name: string; applied: number }[];
+  }[];
   targets: { name: string; met: boolean }[];
   baselines: { sql: { perSecond: number; passes: number[] }[]; queues: unknown[] };
 }
@@ -71,6 +78,14 @@ describe('npm run bench -- --quick', () => {
         run.checks.every((check) => check.pass),
         run.spec.label,
       ).toBe(true);
+    }
+    for (const drain of report.runs.filter((run) => run.spec.loop === 'drain')) {
+      // Each worker process's share of a drain, read from its log, adds up to
+      // what PostgreSQL shows settled.
+      const shares = drain.workerShares ?? [];
+      expect(shares.map((share) => share.name)).toHaveLength(drain.workers);
+      const total = shares.reduce((sum, share) => sum + share.applied, 0);
+      expect(total, drain.spec.label).toBe(drain.settlement.posted + drain.settlement.failed);
     }
     expect(report.targets.length).toBeGreaterThanOrEqual(5);
     expect(output).toContain('Ledger: reconciles after every run');
