@@ -10,9 +10,10 @@ const SECRET_FIELDS = new Set(['authorization', 'apiKey', 'secret', 'secrets']);
 
 /**
  * A log line's fields (or a child's bindings) with every secret field
- * censored, at the top level and in the objects it holds directly. The
- * object is copied only when it holds one, so an ordinary line costs a walk
- * over its own keys: pino's path-based redaction copied every line.
+ * censored, at the top level and in the plain objects it holds directly (not
+ * in errors or class instances, which pino serializes itself). The object is
+ * copied only when it holds one, so an ordinary line costs a walk over its
+ * own keys: pino's path-based redaction copied every line.
  */
 export function redactSecrets<T extends object>(fields: T): T {
   let copy: Record<string, unknown> | undefined;

@@ -14,9 +14,9 @@ export const Currency = z
   .openapi({ type: 'string', pattern: '^[A-Z]{3}$', example: 'EUR' });
 
 /**
- * An integer, which zod also bounds at 2^53 - 1 (`int()` means a safe
- * integer), the largest JSON carries exactly; a `max` of the same value would
- * report a larger amount twice, in other words.
+ * A positive integer. `int()` means a safe integer to zod, so it also bounds
+ * the amount at 2^53 - 1, the largest JSON carries exactly; a `max` of that
+ * value as well made zod report a larger amount twice, in different words.
  */
 export const MinorUnits = z
   .number()
