@@ -1,7 +1,6 @@
 import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { errorLog } from '../lib/error-log.js';
 import { AppError } from '../lib/errors.js';
 import { createMetrics } from './metrics.js';
@@ -53,9 +52,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     const appError = toAppError(error);
     if (appError.code === 'unavailable') outage.report(error);
     else if (appError.status >= 500) c.get('log').error({ err: error }, 'request error');
-    const challenge =
-      error instanceof HTTPException ? error.getResponse().headers.get('www-authenticate') : null;
-    return problemResponse(c, appError, challenge);
+    return problemResponse(c, appError);
   });
   app.notFound((c) => problemResponse(c, new AppError('not_found', `no route ${c.req.path}`)));
 

@@ -50,14 +50,10 @@ export function problemBody(error: AppError, requestId: string): Problem {
   return body;
 }
 
-export function problemResponse(
-  c: Context<AppEnv>,
-  error: AppError,
-  challenge?: string | null,
-): Response {
+export function problemResponse(c: Context<AppEnv>, error: AppError): Response {
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (error.retryable) headers['retry-after'] = '1';
-  if (challenge) headers['www-authenticate'] = challenge;
+  if (error.challenge) headers['www-authenticate'] = error.challenge;
   return new Response(JSON.stringify(problemBody(error, c.get('requestId'))), {
     status: error.status,
     headers,
@@ -76,10 +72,11 @@ export function toAppError(error: unknown): AppError {
     if (error.status === 413) return new AppError('payload_too_large', 'the body is too large');
     if (error.status === 401) {
       // The basic auth of the operator routes says how to authenticate.
-      const operator = error.getResponse().headers.has('www-authenticate');
+      const challenge = error.getResponse().headers.get('www-authenticate') ?? undefined;
       return new AppError(
         'unauthorized',
-        operator ? 'valid operator credentials are required' : 'a valid API key is required',
+        challenge ? 'valid operator credentials are required' : 'a valid API key is required',
+        { challenge },
       );
     }
     const code = (Object.keys(errorStatus) as ErrorCode[]).find(

@@ -35,17 +35,25 @@ export class AppError extends Error {
   readonly status: number;
   readonly retryable: boolean;
   readonly errors: FieldError[] | undefined;
+  /** For a 401: how to authenticate (the `WWW-Authenticate` header), when the route says. */
+  readonly challenge: string | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { retryable?: boolean; cause?: unknown; errors?: FieldError[] } = {},
+    options: {
+      retryable?: boolean;
+      cause?: unknown;
+      errors?: FieldError[];
+      challenge?: string;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = errorStatus[code];
     this.retryable = options.retryable ?? false;
     this.errors = options.errors;
+    this.challenge = options.challenge;
   }
 }
 
