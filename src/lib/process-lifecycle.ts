@@ -28,6 +28,7 @@ export function stopOnSignals(options: StopOptions): void {
     }
     stopping = true;
     logger.info({ signal }, `${name} stopping`);
+    process.on('unhandledRejection', (reason) => droppedWhileStopping(reason, name, logger));
     setTimeout(() => {
       logger.error({ timeoutMs: options.timeoutMs }, `${name} shutdown timed out: exiting now`);
       process.exit(1);
@@ -44,6 +45,26 @@ export function stopOnSignals(options: StopOptions): void {
   };
   process.on('SIGTERM', (signal) => void onSignal(signal));
   process.on('SIGINT', (signal) => void onSignal(signal));
+}
+
+/** What ioredis rejects a command with when its connection closes before the reply. */
+const CONNECTION_CLOSED = 'Connection is closed.';
+
+/**
+ * A promise rejected with nobody to catch it, once the process is stopping.
+ * A Redis connection closed by the stop, or lost just then, rejects the
+ * commands it still held, and some are sent by the libraries themselves (a
+ * subscription renewed on reconnect, say) without a handler: those are
+ * logged at `debug`, instead of crashing a process that has finished its
+ * work. Any other is logged as an error and makes the exit code 1.
+ */
+function droppedWhileStopping(reason: unknown, name: string, logger: Logger): void {
+  if (reason instanceof Error && reason.message === CONNECTION_CLOSED) {
+    logger.debug({ err: reason }, 'a Redis command was dropped as its connection closed');
+    return;
+  }
+  logger.error({ err: reason }, `unhandled rejection while ${name} was stopping`);
+  process.exitCode = 1;
 }
 
 /**
