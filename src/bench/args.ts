@@ -22,7 +22,12 @@ export interface BenchOptions {
   drains: boolean;
   /** Settings that replace the defaults for every process of the run, by variable name. */
   settings: Record<string, string>;
+  /** Accounts per scenario tenant and raw-SQL baseline, instead of the plan's. */
+  accounts: number | undefined;
 }
+
+/** An upper bound, so that a slip of the keyboard does not seed for minutes. */
+const MAX_ACCOUNTS = 1_000_000;
 
 const SCENARIO_NAMES: ScenarioName[] = ['uniform', 'hot-source', 'hot-destination'];
 
@@ -39,6 +44,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --scenarios LIST   comma-separated subset of uniform,hot-source,hot-destination
                      (default all), for a shorter run while profiling one of them
   --no-drains        skip the backlog drains of the scaling step
+  --accounts N       open accounts per scenario and raw-SQL baseline (default
+                     1000, or 100 with --quick): how often the transfers of
+                     concurrent transactions share an account
   --set NAME=VALUE   a setting (see the README's configuration table) for every
                      process of the run instead of its default; repeatable,
                      e.g. --set APPLY_IDLE_MS=0`;
@@ -60,6 +68,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
       'no-drains': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true, default: [] },
+      accounts: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -82,6 +91,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     scenarios: scenarioList(values.scenarios),
     drains: !values['no-drains'],
     settings: settingList(values.set),
+    accounts:
+      values.accounts === undefined
+        ? undefined
+        : count('--accounts', values.accounts, MAX_ACCOUNTS),
   };
 }
 

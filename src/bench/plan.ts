@@ -36,3 +36,9 @@ export const QUICK_PLAN: BenchPlan = {
   drainTimeoutSeconds: 30,
   scaling: true,
 };
+
+/** The plan of a run: the quick or the full one, with the accounts the options ask for. */
+export function planFor(options: { quick: boolean; accounts: number | undefined }): BenchPlan {
+  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  return { ...plan, accounts: options.accounts ?? plan.accounts };
+}

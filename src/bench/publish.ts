@@ -40,6 +40,7 @@ export async function publish(findings: Findings, outDir: string): Promise<strin
   const title =
     `fintech-core bench ${stamp}: ${options.web} web, ${options.workers} worker` +
     `${options.quick ? ', quick' : ''}, ${options.runtime}` +
+    (options.accounts === undefined ? '' : `, ${options.accounts} accounts`) +
     (options.nodeFlags.length > 0 ? ` ${options.nodeFlags.join(' ')}` : '') +
     settingWords(options.settings)
       .map((word) => ` ${word}`)

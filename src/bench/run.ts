@@ -15,7 +15,7 @@ import { describeMachine, machineLine } from './machine.js';
 import { Monitors } from './monitors.js';
 import { fileStamp } from './output.js';
 import { resetStatements, statementsStatus, topStatements } from './pg-statements.js';
-import { FULL_PLAN, QUICK_PLAN } from './plan.js';
+import { planFor } from './plan.js';
 import { nodeFlagsLine, readProcfileNodeFlags } from './procfile.js';
 import { progress } from './progress.js';
 import { exitCodeOf, publish } from './publish.js';
@@ -46,7 +46,7 @@ interface RunPaths {
  * failure.
  */
 export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Promise<number> {
-  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const plan = planFor(options);
   const config = benchConfig(options);
   lifecycle.prefix = config.REDIS_PREFIX;
   lifecycle.redisUrl = config.REDIS_URL;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, UsageError } from '../../src/bench/args.js';
+import { planFor } from '../../src/bench/plan.js';
 
 describe('benchmark command line', () => {
   it('takes settings to try instead of the defaults', () => {
@@ -14,5 +15,15 @@ describe('benchmark command line', () => {
     expect(() => parseBenchArgs(['--set', 'DATABASE_URL=postgres://elsewhere/db'])).toThrow(
       'the benchmark sets DATABASE_URL',
     );
+  });
+
+  it("seeds the number of accounts asked for, or else the plan's", () => {
+    expect(planFor(parseBenchArgs(['--accounts', '100000'])).accounts).toBe(100_000);
+    expect(planFor(parseBenchArgs(['--quick', '--accounts', '5000'])).accounts).toBe(5_000);
+    expect(planFor(parseBenchArgs([])).accounts).toBe(1_000);
+    expect(planFor(parseBenchArgs(['--quick'])).accounts).toBe(100);
+    for (const bad of ['0', '2.5', 'many', '1000001']) {
+      expect(() => parseBenchArgs(['--accounts', bad])).toThrow('--accounts: a whole number');
+    }
   });
 });
