@@ -17,18 +17,36 @@ import { registerTransferRoutes } from './routes/transfers.js';
 import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import type { AppEnv, Deps } from './types.js';
 
-interface ValidationResult {
-  success: boolean;
-  error?: { issues: { path: PropertyKey[]; message: string }[] };
+interface ValidationIssue {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+  /** The names a strict object does not take, for `unrecognized_keys`. */
+  keys?: string[];
 }
 
-/** Zod failures of any part of a request become one 422 listing each field. */
+interface ValidationResult {
+  success: boolean;
+  /** The part of the request validated: `json`, `query`, `param`, `header`. */
+  target?: string;
+  error?: { issues: ValidationIssue[] };
+}
+
+/**
+ * Zod failures of any part of a request become one 422 listing each field.
+ * A name the part does not take is listed under its own name: an unknown
+ * query parameter, or an unknown field of a body.
+ */
 function validationHook(result: ValidationResult, c: Context<AppEnv>): Response | undefined {
   if (result.success) return undefined;
-  const errors = (result.error?.issues ?? []).map((issue) => ({
-    field: issue.path.map(String).join('.') || '(body)',
-    message: issue.message,
-  }));
+  const errors = (result.error?.issues ?? []).flatMap((issue) => {
+    const at = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys' && issue.keys) {
+      const message = result.target === 'query' ? 'not a parameter of this route' : 'not a field';
+      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message }));
+    }
+    return [{ field: at.join('.') || '(body)', message: issue.message }];
+  });
   return problemResponse(
     c,
     new AppError('validation_error', 'the request has invalid fields', { errors }),

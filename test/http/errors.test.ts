@@ -101,6 +101,54 @@ describe('every route', () => {
     }
   });
 
+  it('refuses a query parameter the route does not take, naming it', async () => {
+    for (const { method, path, body } of await documentedRoutes()) {
+      const answer = await call<{ errors: { field: string; message: string }[] }>(
+        app,
+        method,
+        `${path}?acount_id=${account}`,
+        { key, body: body ? {} : undefined, headers: { 'idempotency-key': `q-${method}-${path}` } },
+      );
+      expect(answer.status, `${method} ${path}`).toBe(422);
+      expectProblem(answer, 'validation_error');
+      expect(answer.body.errors, `${method} ${path}`).toContainEqual({
+        field: 'acount_id',
+        message: 'not a parameter of this route',
+      });
+    }
+  });
+
+  it('records nothing for a request refused for its query, and names unknown body fields', async () => {
+    const body = { source_account_id: account, destination_account_id: other, amount: 5 };
+    const headers = { 'idempotency-key': 'query-then-clean' };
+    const refused = await call(app, 'POST', '/v1/transfers?dry_run=1', {
+      key,
+      headers,
+      body: { ...body, currency: 'EUR' },
+    });
+    expect(refused.status).toBe(422);
+    const accepted = await call(app, 'POST', '/v1/transfers', {
+      key,
+      headers,
+      body: { ...body, currency: 'EUR' },
+    });
+    expect(accepted.status).toBe(202);
+    expect(accepted.headers.get('idempotent-replayed')).toBeNull();
+
+    const unknownField = await call<{ errors: { field: string; message: string }[] }>(
+      app,
+      'POST',
+      '/v1/accounts',
+      {
+        key,
+        headers: { 'idempotency-key': 'unknown-field' },
+        body: { currency: 'EUR', colour: 1 },
+      },
+    );
+    expect(unknownField.status).toBe(422);
+    expect(unknownField.body.errors).toEqual([{ field: 'colour', message: 'not a field' }]);
+  });
+
   it('answers specific bad input with the right code', async () => {
     const bad: [string, string, RequestInit, number][] = [
       ['POST', '/v1/accounts', { body: '{"currency":' }, 400],

@@ -16,6 +16,7 @@ import {
   errorResponses,
   IdempotencyHeaders,
   idParam,
+  NoQuery,
   PageQuery,
 } from '../schemas/common.js';
 import type { AppEnv, Deps } from '../types.js';
@@ -28,7 +29,11 @@ const create = createRoute({
   path: '/v1/accounts',
   tags: ['accounts'],
   summary: 'Open an account',
-  request: { body: { ...json(CreateAccountBody), required: true }, headers: IdempotencyHeaders },
+  request: {
+    body: { ...json(CreateAccountBody), required: true },
+    headers: IdempotencyHeaders,
+    query: NoQuery,
+  },
   responses: {
     201: { description: 'The new account', ...json(Account) },
     ...errorResponses,
@@ -41,7 +46,7 @@ const read = createRoute({
   path: '/v1/accounts/{id}',
   tags: ['accounts'],
   summary: 'Read an account',
-  request: { params: AccountId },
+  request: { params: AccountId, query: NoQuery },
   responses: { 200: { description: 'The account', ...json(Account) }, ...errorResponses },
 });
 
@@ -62,7 +67,7 @@ const close = createRoute({
   path: '/v1/accounts/{id}',
   tags: ['accounts'],
   summary: 'Close an account (it is kept, never deleted)',
-  request: { params: AccountId },
+  request: { params: AccountId, query: NoQuery },
   responses: {
     200: { description: 'The closed account', ...json(Account) },
     ...errorResponses,

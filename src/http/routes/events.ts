@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { eventView, getEvent, pageEvents } from '../../services/events.js';
 import { actorOf, listBody } from '../request.js';
-import { errorResponses, idParam } from '../schemas/common.js';
+import { errorResponses, idParam, NoQuery } from '../schemas/common.js';
 import { Event, EventFeedQuery, EventList } from '../schemas/events.js';
 import type { AppEnv, Deps } from '../types.js';
 
@@ -26,7 +26,7 @@ const read = createRoute({
   path: '/v1/events/{id}',
   tags: ['events'],
   summary: 'Read an event',
-  request: { params: idParam('evt') },
+  request: { params: idParam('evt'), query: NoQuery },
   responses: { 200: { description: 'The event', ...json(Event) }, ...errorResponses },
 });
 

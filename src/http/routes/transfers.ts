@@ -19,6 +19,7 @@ import {
   errorResponses,
   IdempotencyHeaders,
   idParam,
+  NoQuery,
   PageQuery,
 } from '../schemas/common.js';
 import {
@@ -41,7 +42,11 @@ const create = createRoute({
     'Answers 202 once the transfer is durable; it is applied asynchronously. ' +
     'Idempotency-Key is required: a retry with the same key and body replays the answer.',
   middleware: [requireIdempotencyKey] as const,
-  request: { body: { ...json(CreateTransferBody), required: true }, headers: IdempotencyHeaders },
+  request: {
+    body: { ...json(CreateTransferBody), required: true },
+    headers: IdempotencyHeaders,
+    query: NoQuery,
+  },
   responses: {
     202: {
       description: 'Accepted, or replayed (Idempotent-Replayed: true)',

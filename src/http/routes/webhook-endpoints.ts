@@ -13,7 +13,13 @@ import {
 } from '../../services/webhook-endpoints.js';
 import { deliveryView, endpointView, endpointWithSecretView } from '../../webhooks/views.js';
 import { actorOf, idempotentRequest, listBody, markReplay } from '../request.js';
-import { errorResponses, IdempotencyHeaders, idParam, PageQuery } from '../schemas/common.js';
+import {
+  errorResponses,
+  IdempotencyHeaders,
+  idParam,
+  NoQuery,
+  PageQuery,
+} from '../schemas/common.js';
 import {
   CreateEndpointBody,
   Delivery,
@@ -48,7 +54,11 @@ const create = createRoute({
   description:
     'Answers the endpoint with its `whsec_` signing secret, shown only here. A repeat with ' +
     'the same Idempotency-Key answers the endpoint without the secret.',
-  request: { body: { ...json(CreateEndpointBody), required: true }, headers: IdempotencyHeaders },
+  request: {
+    body: { ...json(CreateEndpointBody), required: true },
+    headers: IdempotencyHeaders,
+    query: NoQuery,
+  },
   responses: {
     201: {
       description: 'The new endpoint (its secret only on first creation)',
@@ -75,7 +85,7 @@ const read = createRoute({
   path: '/v1/webhook-endpoints/{id}',
   tags,
   summary: 'Read a webhook endpoint',
-  request: { params: EndpointId },
+  request: { params: EndpointId, query: NoQuery },
   responses: { 200: { description: 'The endpoint', ...json(Endpoint) }, ...errorResponses },
 });
 
@@ -84,7 +94,11 @@ const update = createRoute({
   path: '/v1/webhook-endpoints/{id}',
   tags,
   summary: 'Change the URL, event types, description, or enable or disable',
-  request: { params: EndpointId, body: { ...json(UpdateEndpointBody), required: true } },
+  request: {
+    params: EndpointId,
+    body: { ...json(UpdateEndpointBody), required: true },
+    query: NoQuery,
+  },
   responses: { 200: { description: 'The endpoint', ...json(Endpoint) }, ...errorResponses },
 });
 
@@ -93,7 +107,7 @@ const remove = createRoute({
   path: '/v1/webhook-endpoints/{id}',
   tags,
   summary: 'Delete a webhook endpoint (kept, no longer sent to or listed)',
-  request: { params: EndpointId },
+  request: { params: EndpointId, query: NoQuery },
   responses: { 200: { description: 'The deleted endpoint', ...json(Endpoint) }, ...errorResponses },
 });
 
@@ -105,7 +119,7 @@ const rotate = createRoute({
   description:
     'The previous secret keeps signing next to the new one for a while ' +
     '(`previous_secret_expires_at`). The new secret is shown only in this answer.',
-  request: { params: EndpointId, headers: IdempotencyHeaders },
+  request: { params: EndpointId, headers: IdempotencyHeaders, query: NoQuery },
   responses: {
     200: {
       description: 'The endpoint with its new secret',
@@ -132,7 +146,7 @@ const retry = createRoute({
   path: '/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry',
   tags,
   summary: 'Send a delivery again now',
-  request: { params: DeliveryParams, headers: IdempotencyHeaders },
+  request: { params: DeliveryParams, headers: IdempotencyHeaders, query: NoQuery },
   responses: {
     202: { description: 'The delivery, due now', ...json(Delivery) },
     ...errorResponses,

@@ -38,10 +38,20 @@ export const Problem = z
   })
   .openapi('Problem');
 
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  starting_after: z.string().min(1).max(64).optional(),
-});
+/**
+ * Query objects are strict: a parameter a route does not take answers 422
+ * naming it, as an unknown body field does, so that a misspelt filter
+ * (`?acount_id=`) is refused instead of listing everything.
+ */
+export const PageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    starting_after: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+/** The query of a route that takes no parameters: any parameter answers 422. */
+export const NoQuery = z.object({}).strict();
 
 export function listOf<T extends z.ZodTypeAny>(item: T, name: string) {
   return z

@@ -22,16 +22,18 @@ export const Event = z
 
 export const EventList = listOf(Event, 'EventList');
 
-export const EventFeedQuery = z.object({
-  after: z
-    .string()
-    .min(1)
-    .max(64)
-    .optional()
-    .openapi({ description: 'A sequence number or an event id: the page starts after it.' }),
-  starting_after: z.string().min(1).max(64).optional().openapi({
-    description: 'The same as `after`, under the name every other list uses.',
-  }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  type: EventType.optional(),
-});
+export const EventFeedQuery = z
+  .object({
+    after: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: 'A sequence number or an event id: the page starts after it.' }),
+    starting_after: z.string().min(1).max(64).optional().openapi({
+      description: 'The same as `after`, under the name every other list uses.',
+    }),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    type: EventType.optional(),
+  })
+  .strict();

@@ -39,8 +39,10 @@ export const Transfer = z
 
 export const TransferList = listOf(Transfer, 'TransferList');
 
-export const WaitQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(30).optional().openapi({
-    description: 'Seconds (up to 30) to hold the answer until the transfer is final.',
-  }),
-});
+export const WaitQuery = z
+  .object({
+    wait: z.coerce.number().int().min(0).max(30).optional().openapi({
+      description: 'Seconds (up to 30) to hold the answer until the transfer is final.',
+    }),
+  })
+  .strict();
