@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from './config.js';
 import { createSql } from './db/sql.js';
+import { ApiKeyCache } from './http/api-key-cache.js';
 import { createApp } from './http/app.js';
 import { InFlight } from './http/in-flight.js';
 import { SettledWaiters } from './http/long-poll.js';
@@ -35,7 +36,20 @@ async function main(): Promise<void> {
   const deliveries = new DeliveryQueue(config, queueConnection, log);
 
   const inFlight = new InFlight();
-  const deps: Deps = { config, sql, acceptSql, redis, queues, deliveries, waiters, log, inFlight };
+  const apiKeys = new ApiKeyCache();
+  const revocations = apiKeys.follow(sql, log);
+  const deps: Deps = {
+    config,
+    sql,
+    acceptSql,
+    redis,
+    queues,
+    deliveries,
+    waiters,
+    log,
+    inFlight,
+    apiKeys,
+  };
   const app = createApp(deps);
   // Nothing has been accepted yet when listening fails (a port in use, say):
   // say why in one line and stop, instead of an unhandled error event.
@@ -70,6 +84,7 @@ async function main(): Promise<void> {
       clearInterval(idleSweep);
       await Promise.all([queues.close(), deliveries.close()]);
       await closeRedis([redis, queueConnection, subscriber]);
+      revocations.stop();
       await Promise.all([sql.end({ timeout: 5 }), acceptSql.end({ timeout: 5 })]);
     },
   });

@@ -7,7 +7,7 @@ import { createApiKey, createTenant, revokeApiKey } from '../services/tenants.js
 const USAGE = `usage:
   fintech-core tenant create --name NAME     create a tenant and its first API key
   fintech-core key create --tenant TENANT_ID issue another API key
-  fintech-core key revoke --key KEY_ID       revoke an API key (effective within 5 s)
+  fintech-core key revoke --key KEY_ID       revoke an API key (effective at once)
   fintech-core migrate                       bring the schema up to date
 
 Secrets are printed once, on standard output, and stored only as hashes.`;

@@ -93,7 +93,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     mountOperatorRoutes(app, deps.config.ADMIN_PASSWORD, observed, metrics.registry, queuesReady);
   }
 
-  app.use('/v1/*', requireApiKey(deps.sql));
+  app.use('/v1/*', requireApiKey(deps.sql, deps.apiKeys));
   app.use('/v1/*', textGuard);
   app.use('/v1/*', jsonBody(deps.config.MAX_BODY_BYTES));
   registerAccountRoutes(app, deps);

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { TransferQueues } from '../queue/transfer-queues.js';
 import type { Redis } from '../redis/connection.js';
 import type { DeliveryQueue } from '../webhooks/queue.js';
+import type { ApiKeyCache } from './api-key-cache.js';
 import type { InFlight } from './in-flight.js';
 import type { SettledWaiters } from './long-poll.js';
 
@@ -23,6 +24,8 @@ export interface Deps {
   waiters: SettledWaiters;
   /** Requests still running; the web process waits for them when it stops. */
   inFlight?: InFlight;
+  /** API key look-ups, kept by the caller so that it can follow revocations. */
+  apiKeys?: ApiKeyCache;
   log: Logger;
 }
 

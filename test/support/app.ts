@@ -1,5 +1,6 @@
 import type { Config } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
+import { ApiKeyCache } from '../../src/http/api-key-cache.js';
 import { createApp } from '../../src/http/app.js';
 import { SettledWaiters } from '../../src/http/long-poll.js';
 import type { Deps } from '../../src/http/types.js';
@@ -43,7 +44,10 @@ export async function startTestApp(
   await waiters.start();
   const queues = new TransferQueues(config, queueConnection);
   const deliveries = new DeliveryQueue(config, queueConnection);
-  const deps = adjust({ config, sql, acceptSql, redis, queues, deliveries, waiters, log });
+  const apiKeys = new ApiKeyCache();
+  const revocations = apiKeys.follow(sql, log);
+  await revocations.ready;
+  const deps = adjust({ config, sql, acceptSql, redis, queues, deliveries, waiters, log, apiKeys });
   const app = createApp(deps);
 
   return {
@@ -65,6 +69,7 @@ export async function startTestApp(
       redis.disconnect();
       queueConnection.disconnect();
       subscriber.disconnect();
+      revocations.stop();
       await Promise.all([sql.end(), acceptSql.end()]);
     },
   };

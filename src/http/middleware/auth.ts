@@ -2,19 +2,15 @@ import type { MiddlewareHandler } from 'hono';
 import type { Sql } from '../../db/sql.js';
 import { AppError } from '../../lib/errors.js';
 import { authenticateApiKey } from '../../services/tenants.js';
-import type { AppEnv, Caller } from '../types.js';
-
-const CACHE_MS = 5_000;
-const CACHE_LIMIT = 10_000;
+import { ApiKeyCache } from '../api-key-cache.js';
+import type { AppEnv } from '../types.js';
 
 /**
  * Requires `Authorization: Bearer <api key>` and names the caller's tenant.
- * Look-ups are cached in memory for a few seconds, so a revoked key stops
- * working within that time on every web process.
+ * Look-ups go through `cache` (see `ApiKeyCache` for how soon a revoked key
+ * stops working).
  */
-export function requireApiKey(sql: Sql): MiddlewareHandler<AppEnv> {
-  const cache = new Map<string, { caller: Caller | undefined; until: number }>();
-
+export function requireApiKey(sql: Sql, cache = new ApiKeyCache()): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -22,13 +18,8 @@ export function requireApiKey(sql: Sql): MiddlewareHandler<AppEnv> {
     if (!secret) throw new AppError('unauthorized', 'send Authorization: Bearer <api key>');
 
     const now = Date.now();
-    let hit = cache.get(secret);
-    if (!hit || hit.until < now) {
-      const caller = await authenticateApiKey(sql, secret);
-      if (cache.size >= CACHE_LIMIT) cache.clear();
-      hit = { caller, until: now + CACHE_MS };
-      cache.set(secret, hit);
-    }
+    const hit =
+      cache.get(secret, now) ?? cache.set(secret, await authenticateApiKey(sql, secret), now);
     if (!hit.caller) throw new AppError('unauthorized', 'the API key is unknown or revoked');
 
     c.set('caller', hit.caller);
