@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ScenarioName } from './pairs.js';
 
 export type Runtime = 'dist' | 'tsx';
@@ -53,7 +53,7 @@ export const USAGE = `usage: npm run bench -- [options]
 
 /** Reads the command line; a bad value throws an error that names it. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
+  const { values } = readArgs({
     args: argv,
     strict: true,
     options: {
@@ -98,6 +98,26 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   };
 }
 
+/**
+ * `parseArgs`, whose complaints (an unknown option, a missing or ambiguous
+ * value) become a `UsageError`: one line, not a stack trace.
+ */
+function readArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      const message = (error instanceof Error ? error.message : String(error)).replace(
+        /\s*\n/g,
+        ' ',
+      );
+      throw new UsageError(`${message} (npm run bench -- --help lists the options)`);
+    }
+    throw error;
+  }
+}
+
 function scenarioList(raw: string): ScenarioName[] {
   const names = raw.split(',').filter((name) => name !== '');
   const bad = names.find((name) => !SCENARIO_NAMES.includes(name as ScenarioName));
@@ -136,7 +156,7 @@ function nodeFlags(raw: string): string[] {
 }
 
 function count(flag: string, raw: string, max: number): number {
-  const value = Number(raw);
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new UsageError(`${flag}: a whole number from 1 to ${max}`);
   }

@@ -38,7 +38,9 @@ try {
   process.exit(code);
 } catch (error) {
   if (error instanceof UsageError) {
-    process.stderr.write(`${error.message}\n`);
+    // Asked-for help goes to standard output, so that it can be paged.
+    if (error.message === USAGE) process.stdout.write(`${USAGE}\n`);
+    else process.stderr.write(`${error.message}\n`);
     process.exit(error.message === USAGE ? 0 : 2);
   }
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);

@@ -26,4 +26,25 @@ describe('benchmark command line', () => {
       expect(() => parseBenchArgs(['--accounts', bad])).toThrow('--accounts: a whole number');
     }
   });
+
+  it('refuses unknown options and missing or odd values in one line, not a stack trace', () => {
+    const refusals: [string[], string][] = [
+      [['--bogus'], "Unknown option '--bogus'"],
+      [['--accounts'], "Option '--accounts <value>' argument missing"],
+      [['--accounts', '-5'], 'ambiguous'],
+      [['--accounts', '1e3'], '--accounts: a whole number'],
+      [['--web', '0x2'], '--web: a whole number'],
+    ];
+    for (const [argv, message] of refusals) {
+      let refused: unknown;
+      try {
+        parseBenchArgs(argv);
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused, argv.join(' ')).toBeInstanceOf(UsageError);
+      expect((refused as Error).message, argv.join(' ')).toContain(message);
+      expect((refused as Error).message).not.toContain('\n');
+    }
+  });
 });
