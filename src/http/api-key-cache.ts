@@ -22,25 +22,47 @@ interface Entry {
  */
 export class ApiKeyCache {
   private readonly entries = new Map<string, Entry>();
+  /** Revocation notices heard so far (and listens made, which empty the cache). */
+  private notices = 0;
 
-  /** The cached answer for a secret, or undefined when it must be looked up. */
-  get(secret: string, now: number): Entry | undefined {
+  /**
+   * The caller a secret names, from the cache or else from `load`. A notice
+   * heard while `load` ran may be of a revocation that committed after `load`
+   * read the key: the answer is then read again, and kept only when no notice
+   * came in between.
+   */
+  async lookup(
+    secret: string,
+    load: (secret: string) => Promise<Caller | undefined>,
+    now = Date.now(),
+  ): Promise<Caller | undefined> {
     const entry = this.entries.get(secret);
-    return entry && entry.until >= now ? entry : undefined;
-  }
-
-  set(secret: string, caller: Caller | undefined, now: number): Entry {
-    if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
-    const entry = { caller, until: now + CACHE_MS };
-    this.entries.set(secret, entry);
-    return entry;
+    if (entry && entry.until >= now) return entry.caller;
+    let heard = this.notices;
+    let caller = await load(secret);
+    if (heard !== this.notices) {
+      heard = this.notices;
+      caller = await load(secret);
+    }
+    if (heard === this.notices) {
+      if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
+      this.entries.set(secret, { caller, until: now + CACHE_MS });
+    }
+    return caller;
   }
 
   /** Forgets every secret of the key. */
   evict(keyId: string): void {
+    this.notices += 1;
     for (const [secret, entry] of this.entries) {
       if (entry.caller?.keyId === keyId) this.entries.delete(secret);
     }
+  }
+
+  /** Forgets every secret. */
+  clear(): void {
+    this.notices += 1;
+    this.entries.clear();
   }
 
   /**
@@ -63,7 +85,7 @@ export class ApiKeyCache {
         .listen(
           API_KEY_REVOKED_CHANNEL,
           (keyId) => this.evict(keyId),
-          () => this.entries.clear(),
+          () => this.clear(),
         )
         .then(listened, (error: unknown) => {
           if (stopped) return;

@@ -17,12 +17,10 @@ export function requireApiKey(sql: Sql, cache = new ApiKeyCache()): MiddlewareHa
     const secret = match?.[1];
     if (!secret) throw new AppError('unauthorized', 'send Authorization: Bearer <api key>');
 
-    const now = Date.now();
-    const hit =
-      cache.get(secret, now) ?? cache.set(secret, await authenticateApiKey(sql, secret), now);
-    if (!hit.caller) throw new AppError('unauthorized', 'the API key is unknown or revoked');
+    const caller = await cache.lookup(secret, (presented) => authenticateApiKey(sql, presented));
+    if (!caller) throw new AppError('unauthorized', 'the API key is unknown or revoked');
 
-    c.set('caller', hit.caller);
+    c.set('caller', caller);
     await next();
   };
 }
