@@ -69,13 +69,15 @@ export class ApiKeyCache {
    * Listens for revocations on a connection of its own, without waiting.
    * Each time the listen is made (at first, and after the connection comes
    * back) the cache is emptied, since a revocation may have gone unheard
-   * meanwhile. A listen that fails is tried again every `retryMs` until
-   * `stop`; `ready` resolves once the first listen is made. The listen
+   * meanwhile, and a listen after the first is logged: revocations went
+   * unheard for a while. A listen that fails is tried again every `retryMs`
+   * until `stop`; `ready` resolves once the first listen is made. The listen
    * connection closes with `sql.end()`.
    */
   follow(sql: Sql, log: Logger, retryMs = 5_000): { ready: Promise<void>; stop(): void } {
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
+    let listens = 0;
     let listened = () => {};
     const ready = new Promise<void>((resolve) => {
       listened = resolve;
@@ -85,7 +87,16 @@ export class ApiKeyCache {
         .listen(
           API_KEY_REVOKED_CHANNEL,
           (keyId) => this.evict(keyId),
-          () => this.clear(),
+          () => {
+            this.clear();
+            listens += 1;
+            if (listens > 1) {
+              log.warn(
+                'the connection listening for API key revocations was lost and is back; ' +
+                  'cached key look-ups were dropped',
+              );
+            }
+          },
         )
         .then(listened, (error: unknown) => {
           if (stopped) return;

@@ -51,4 +51,13 @@ describe('API key revocation', () => {
 
     expect(await statusAfterRevocation(tenant.key)).toBe(401);
   });
+
+  it('stops a key whose row is deleted at once', async () => {
+    const tenant = await newTenant(app.sql, 'deleted by hand');
+    expect((await call(app, 'GET', '/v1/accounts', { key: tenant.key })).status).toBe(200);
+
+    await app.sql`delete from api_keys where tenant_id = ${tenant.tenantId}`;
+
+    expect(await statusAfterRevocation(tenant.key)).toBe(401);
+  });
 });
