@@ -6,6 +6,7 @@ import { AppError } from '../lib/errors.js';
 import { createMetrics } from './metrics.js';
 import { requireApiKey } from './middleware/auth.js';
 import { jsonBody } from './middleware/json-body.js';
+import { NOT_A_PARAMETER } from './middleware/no-query.js';
 import { requestContext } from './middleware/request-context.js';
 import { textGuard } from './middleware/text-guard.js';
 import { mountOperatorRoutes } from './operator-routes.js';
@@ -42,7 +43,7 @@ function validationHook(result: ValidationResult, c: Context<AppEnv>): Response 
   const errors = (result.error?.issues ?? []).flatMap((issue) => {
     const at = issue.path.map(String);
     if (issue.code === 'unrecognized_keys' && issue.keys) {
-      const message = result.target === 'query' ? 'not a parameter of this route' : 'not a field';
+      const message = result.target === 'query' ? NOT_A_PARAMETER : 'not a field';
       return issue.keys.map((key) => ({ field: [...at, key].join('.'), message }));
     }
     return [{ field: at.join('.') || '(body)', message: issue.message }];

@@ -9,6 +9,7 @@ import {
 } from '../../services/accounts.js';
 import { runIdempotent } from '../../services/idempotency.js';
 import { accountView, entryView } from '../../services/views.js';
+import { noQuery } from '../middleware/no-query.js';
 import { actorOf, idempotentRequest, listBody, markReplay } from '../request.js';
 import { Account, AccountList, CreateAccountBody, EntryList } from '../schemas/accounts.js';
 import {
@@ -16,7 +17,6 @@ import {
   errorResponses,
   IdempotencyHeaders,
   idParam,
-  NoQuery,
   PageQuery,
 } from '../schemas/common.js';
 import type { AppEnv, Deps } from '../types.js';
@@ -26,13 +26,13 @@ const AccountId = idParam('acct');
 
 const create = createRoute({
   method: 'post',
+  middleware: [noQuery],
   path: '/v1/accounts',
   tags: ['accounts'],
   summary: 'Open an account',
   request: {
     body: { ...json(CreateAccountBody), required: true },
     headers: IdempotencyHeaders,
-    query: NoQuery,
   },
   responses: {
     201: { description: 'The new account', ...json(Account) },
@@ -43,10 +43,11 @@ const create = createRoute({
 
 const read = createRoute({
   method: 'get',
+  middleware: [noQuery],
   path: '/v1/accounts/{id}',
   tags: ['accounts'],
   summary: 'Read an account',
-  request: { params: AccountId, query: NoQuery },
+  request: { params: AccountId },
   responses: { 200: { description: 'The account', ...json(Account) }, ...errorResponses },
 });
 
@@ -64,10 +65,11 @@ const list = createRoute({
 
 const close = createRoute({
   method: 'delete',
+  middleware: [noQuery],
   path: '/v1/accounts/{id}',
   tags: ['accounts'],
   summary: 'Close an account (it is kept, never deleted)',
-  request: { params: AccountId, query: NoQuery },
+  request: { params: AccountId },
   responses: {
     200: { description: 'The closed account', ...json(Account) },
     ...errorResponses,

@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { eventView, getEvent, pageEvents } from '../../services/events.js';
+import { noQuery } from '../middleware/no-query.js';
 import { actorOf, listBody } from '../request.js';
-import { errorResponses, idParam, NoQuery } from '../schemas/common.js';
+import { errorResponses, idParam } from '../schemas/common.js';
 import { Event, EventFeedQuery, EventList } from '../schemas/events.js';
 import type { AppEnv, Deps } from '../types.js';
 
@@ -23,10 +24,11 @@ const list = createRoute({
 
 const read = createRoute({
   method: 'get',
+  middleware: [noQuery],
   path: '/v1/events/{id}',
   tags: ['events'],
   summary: 'Read an event',
-  request: { params: idParam('evt'), query: NoQuery },
+  request: { params: idParam('evt') },
   responses: { 200: { description: 'The event', ...json(Event) }, ...errorResponses },
 });
 

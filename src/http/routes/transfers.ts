@@ -7,6 +7,7 @@ import {
   pageTransfers,
 } from '../../services/transfers.js';
 import { transferView } from '../../services/views.js';
+import { noQuery } from '../middleware/no-query.js';
 import {
   actorOf,
   idempotentRequest,
@@ -19,7 +20,6 @@ import {
   errorResponses,
   IdempotencyHeaders,
   idParam,
-  NoQuery,
   PageQuery,
 } from '../schemas/common.js';
 import {
@@ -41,11 +41,10 @@ const create = createRoute({
   description:
     'Answers 202 once the transfer is durable; it is applied asynchronously. ' +
     'Idempotency-Key is required: a retry with the same key and body replays the answer.',
-  middleware: [requireIdempotencyKey] as const,
+  middleware: [requireIdempotencyKey, noQuery] as const,
   request: {
     body: { ...json(CreateTransferBody), required: true },
     headers: IdempotencyHeaders,
-    query: NoQuery,
   },
   responses: {
     202: {

@@ -12,14 +12,9 @@ import {
   type WebhookServiceDeps,
 } from '../../services/webhook-endpoints.js';
 import { deliveryView, endpointView, endpointWithSecretView } from '../../webhooks/views.js';
+import { noQuery } from '../middleware/no-query.js';
 import { actorOf, idempotentRequest, listBody, markReplay } from '../request.js';
-import {
-  errorResponses,
-  IdempotencyHeaders,
-  idParam,
-  NoQuery,
-  PageQuery,
-} from '../schemas/common.js';
+import { errorResponses, IdempotencyHeaders, idParam, PageQuery } from '../schemas/common.js';
 import {
   CreateEndpointBody,
   Delivery,
@@ -48,6 +43,7 @@ const tags = ['webhooks'];
 
 const create = createRoute({
   method: 'post',
+  middleware: [noQuery],
   path: '/v1/webhook-endpoints',
   tags,
   summary: 'Register a webhook endpoint',
@@ -57,7 +53,6 @@ const create = createRoute({
   request: {
     body: { ...json(CreateEndpointBody), required: true },
     headers: IdempotencyHeaders,
-    query: NoQuery,
   },
   responses: {
     201: {
@@ -82,44 +77,47 @@ const list = createRoute({
 
 const read = createRoute({
   method: 'get',
+  middleware: [noQuery],
   path: '/v1/webhook-endpoints/{id}',
   tags,
   summary: 'Read a webhook endpoint',
-  request: { params: EndpointId, query: NoQuery },
+  request: { params: EndpointId },
   responses: { 200: { description: 'The endpoint', ...json(Endpoint) }, ...errorResponses },
 });
 
 const update = createRoute({
   method: 'patch',
+  middleware: [noQuery],
   path: '/v1/webhook-endpoints/{id}',
   tags,
   summary: 'Change the URL, event types, description, or enable or disable',
   request: {
     params: EndpointId,
     body: { ...json(UpdateEndpointBody), required: true },
-    query: NoQuery,
   },
   responses: { 200: { description: 'The endpoint', ...json(Endpoint) }, ...errorResponses },
 });
 
 const remove = createRoute({
   method: 'delete',
+  middleware: [noQuery],
   path: '/v1/webhook-endpoints/{id}',
   tags,
   summary: 'Delete a webhook endpoint (kept, no longer sent to or listed)',
-  request: { params: EndpointId, query: NoQuery },
+  request: { params: EndpointId },
   responses: { 200: { description: 'The deleted endpoint', ...json(Endpoint) }, ...errorResponses },
 });
 
 const rotate = createRoute({
   method: 'post',
+  middleware: [noQuery],
   path: '/v1/webhook-endpoints/{id}/rotate-secret',
   tags,
   summary: 'Issue a new signing secret',
   description:
     'The previous secret keeps signing next to the new one for a while ' +
     '(`previous_secret_expires_at`). The new secret is shown only in this answer.',
-  request: { params: EndpointId, headers: IdempotencyHeaders, query: NoQuery },
+  request: { params: EndpointId, headers: IdempotencyHeaders },
   responses: {
     200: {
       description: 'The endpoint with its new secret',
@@ -143,10 +141,11 @@ const deliveries = createRoute({
 
 const retry = createRoute({
   method: 'post',
+  middleware: [noQuery],
   path: '/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry',
   tags,
   summary: 'Send a delivery again now',
-  request: { params: DeliveryParams, headers: IdempotencyHeaders, query: NoQuery },
+  request: { params: DeliveryParams, headers: IdempotencyHeaders },
   responses: {
     202: { description: 'The delivery, due now', ...json(Delivery) },
     ...errorResponses,

@@ -41,7 +41,8 @@ export const Problem = z
 /**
  * Query objects are strict: a parameter a route does not take answers 422
  * naming it, as an unknown body field does, so that a misspelt filter
- * (`?acount_id=`) is refused instead of listing everything.
+ * (`?acount_id=`) is refused instead of listing everything. Routes that take
+ * no parameters refuse any with the `noQuery` middleware.
  */
 export const PageQuery = z
   .object({
@@ -49,9 +50,6 @@ export const PageQuery = z
     starting_after: z.string().min(1).max(64).optional(),
   })
   .strict();
-
-/** The query of a route that takes no parameters: any parameter answers 422. */
-export const NoQuery = z.object({}).strict();
 
 export function listOf<T extends z.ZodTypeAny>(item: T, name: string) {
   return z
