@@ -30,10 +30,7 @@ const create = createRoute({
   path: '/v1/accounts',
   tags: ['accounts'],
   summary: 'Open an account',
-  request: {
-    body: { ...json(CreateAccountBody), required: true },
-    headers: IdempotencyHeaders,
-  },
+  request: { body: { ...json(CreateAccountBody), required: true }, headers: IdempotencyHeaders },
   responses: {
     201: { description: 'The new account', ...json(Account) },
     ...errorResponses,

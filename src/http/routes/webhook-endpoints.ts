@@ -50,10 +50,7 @@ const create = createRoute({
   description:
     'Answers the endpoint with its `whsec_` signing secret, shown only here. A repeat with ' +
     'the same Idempotency-Key answers the endpoint without the secret.',
-  request: {
-    body: { ...json(CreateEndpointBody), required: true },
-    headers: IdempotencyHeaders,
-  },
+  request: { body: { ...json(CreateEndpointBody), required: true }, headers: IdempotencyHeaders },
   responses: {
     201: {
       description: 'The new endpoint (its secret only on first creation)',
@@ -91,10 +88,7 @@ const update = createRoute({
   path: '/v1/webhook-endpoints/{id}',
   tags,
   summary: 'Change the URL, event types, description, or enable or disable',
-  request: {
-    params: EndpointId,
-    body: { ...json(UpdateEndpointBody), required: true },
-  },
+  request: { params: EndpointId, body: { ...json(UpdateEndpointBody), required: true } },
   responses: { 200: { description: 'The endpoint', ...json(Endpoint) }, ...errorResponses },
 });
 
