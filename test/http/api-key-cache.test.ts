@@ -26,7 +26,7 @@ describe('API key cache', () => {
     expect(loads).toBe(2);
   });
 
-  it('reads again when a revocation is heard while a look-up runs, and keeps only that answer', async () => {
+  it('reads again when a revocation is heard during a look-up, and keeps that answer', async () => {
     const cache = new ApiKeyCache();
     const answers: (typeof caller | undefined)[] = [caller, undefined];
     let loads = 0;

@@ -118,7 +118,7 @@ describe('every route', () => {
     }
   });
 
-  it('records nothing for a request refused for its query, and names unknown body fields', async () => {
+  it('records nothing for a request refused for its query; names unknown body fields', async () => {
     const body = { source_account_id: account, destination_account_id: other, amount: 5 };
     const headers = { 'idempotency-key': 'query-then-clean' };
     const refused = await call(app, 'POST', '/v1/transfers?dry_run=1', {
