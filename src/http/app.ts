@@ -30,21 +30,29 @@ interface ValidationResult {
   success: boolean;
   /** The part of the request validated: `json`, `query`, `param`, `header`. */
   target?: string;
+  /** What was validated; for a query, a parameter given twice holds an array. */
+  data?: unknown;
   error?: { issues: ValidationIssue[] };
 }
 
 /**
  * Zod failures of any part of a request become one 422 listing each field.
  * A name the part does not take is listed under its own name: an unknown
- * query parameter, or an unknown field of a body.
+ * query parameter, or an unknown field of a body. A query parameter given
+ * more than once is said to be, rather than to be of the wrong type.
  */
 function validationHook(result: ValidationResult, c: Context<AppEnv>): Response | undefined {
   if (result.success) return undefined;
+  const given = result.target === 'query' ? (result.data as Record<string, unknown>) : {};
   const errors = (result.error?.issues ?? []).flatMap((issue) => {
     const at = issue.path.map(String);
     if (issue.code === 'unrecognized_keys' && issue.keys) {
       const message = result.target === 'query' ? NOT_A_PARAMETER : 'not a field';
       return issue.keys.map((key) => ({ field: [...at, key].join('.'), message }));
+    }
+    const [name] = at;
+    if (at.length === 1 && name !== undefined && Array.isArray(given[name])) {
+      return [{ field: name, message: 'given more than once' }];
     }
     return [{ field: at.join('.') || '(body)', message: issue.message }];
   });

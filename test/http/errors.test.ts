@@ -149,6 +149,21 @@ describe('every route', () => {
     expect(unknownField.body.errors).toEqual([{ field: 'colour', message: 'not a field' }]);
   });
 
+  it('says a query parameter was given more than once', async () => {
+    for (const query of ['limit=1&limit=2', 'status=posted&status=failed']) {
+      const answer = await call<{ errors: { field: string; message: string }[] }>(
+        app,
+        'GET',
+        `/v1/transfers?${query}`,
+        { key },
+      );
+      expect(answer.status, query).toBe(422);
+      expect(answer.body.errors, query).toEqual([
+        { field: query.split('=')[0], message: 'given more than once' },
+      ]);
+    }
+  });
+
   it('answers specific bad input with the right code', async () => {
     const bad: [string, string, RequestInit, number][] = [
       ['POST', '/v1/accounts', { body: '{"currency":' }, 400],
