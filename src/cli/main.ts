@@ -45,12 +45,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'key create' && values.tenant) {
-      const [tenant] = await sql`select 1 from tenants where id = ${values.tenant}`;
-      if (!tenant) {
+      const issued = await createApiKey(sql, values.tenant);
+      if (!issued) {
         process.stderr.write(`no such tenant: ${values.tenant}\n`);
         return 1;
       }
-      const { key, secret } = await createApiKey(sql, values.tenant);
+      const { key, secret } = issued;
       print(values.json, { tenant_id: key.tenantId, key_id: key.id, api_key: secret });
       return 0;
     }

@@ -22,6 +22,11 @@ export async function insertTenant(db: Db, id: string, name: string): Promise<Te
   return row;
 }
 
+export async function tenantExists(db: Db, id: string): Promise<boolean> {
+  const [row] = await db`select 1 from tenants where id = ${id}`;
+  return row !== undefined;
+}
+
 export async function insertApiKey(
   db: Db,
   key: { id: string; tenantId: string; hash: string; prefix: string },

@@ -6,6 +6,7 @@ import {
   insertTenant,
   revokeApiKeyRow,
   type TenantRow,
+  tenantExists,
 } from '../data/tenants.js';
 import type { Sql } from '../db/sql.js';
 import { generateApiKey, hashApiKey } from '../lib/api-key.js';
@@ -38,9 +39,14 @@ export async function createTenant(
   }) as Promise<{ tenant: TenantRow } & IssuedKey>;
 }
 
-/** Issues another API key for an existing tenant. */
-export async function createApiKey(sql: Sql, tenantId: string, actor = 'cli'): Promise<IssuedKey> {
+/** Issues another API key for an existing tenant; undefined when there is no such tenant. */
+export async function createApiKey(
+  sql: Sql,
+  tenantId: string,
+  actor = 'cli',
+): Promise<IssuedKey | undefined> {
   return sql.begin(async (tx) => {
+    if (!(await tenantExists(tx, tenantId))) return undefined;
     const issued = await issueKey(tx, tenantId);
     await insertAudit(tx, {
       tenantId,
@@ -50,7 +56,7 @@ export async function createApiKey(sql: Sql, tenantId: string, actor = 'cli'): P
       resourceId: issued.key.id,
     });
     return issued;
-  }) as Promise<IssuedKey>;
+  }) as Promise<IssuedKey | undefined>;
 }
 
 /** Revokes a key at once; requests that present it afterwards get 401. */
