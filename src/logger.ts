@@ -16,13 +16,18 @@ const SECRET_FIELDS = new Set(['authorization', 'apiKey', 'secret', 'secrets']);
  * own keys: pino's path-based redaction copied every line.
  */
 export function redactSecrets<T extends object>(fields: T): T {
+  return censorLevels(fields, 1);
+}
+
+/** `fields` with its secret fields censored, down `depth` levels of plain objects. */
+function censorLevels<T extends object>(fields: T, depth: number): T {
   let copy: Record<string, unknown> | undefined;
   const record = fields as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     const value = record[key];
     let replacement: unknown = value;
     if (SECRET_FIELDS.has(key)) replacement = CENSOR;
-    else if (isPlainObject(value) && holdsSecret(value)) replacement = censored(value);
+    else if (depth > 0 && isPlainObject(value)) replacement = censorLevels(value, depth - 1);
     if (replacement !== value) {
       copy ??= { ...record };
       copy[key] = replacement;
@@ -35,17 +40,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
-}
-
-function holdsSecret(value: Record<string, unknown>): boolean {
-  for (const key of Object.keys(value)) if (SECRET_FIELDS.has(key)) return true;
-  return false;
-}
-
-function censored(value: Record<string, unknown>): Record<string, unknown> {
-  const copy = { ...value };
-  for (const key of Object.keys(copy)) if (SECRET_FIELDS.has(key)) copy[key] = CENSOR;
-  return copy;
 }
 
 /**
