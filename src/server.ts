@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const log = createLogger(config, 'web');
   const sql = createSql(config, { application: 'fintech-core-web' });
   const acceptSql = createAcceptancePool(config);
-  const redis = createRedis(config, { name: 'web', autoPipelining: true, log });
+  const redis = createRedis(config, { name: 'web', log });
   const queueConnection = createRedis(config, { name: 'web-queues', log });
   const subscriber = createRedis(config, { blocking: true, name: 'web-settled', log });
   const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);

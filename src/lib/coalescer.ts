@@ -134,3 +134,11 @@ export async function submitSettled<In, Out>(
   if (outcome.status === 'rejected') throw outcome.reason;
   return outcome.value;
 }
+
+/** A promise's outcome as a value, for the rounds of `submitSettled`. */
+export function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value): PromiseSettledResult<T> => ({ status: 'fulfilled', value }),
+    (reason: unknown): PromiseSettledResult<T> => ({ status: 'rejected', reason }),
+  );
+}

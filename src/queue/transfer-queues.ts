@@ -1,8 +1,9 @@
 import { Job, type JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import { Coalescer, submitSettled } from '../lib/coalescer.js';
+import { Coalescer, settle, submitSettled } from '../lib/coalescer.js';
 import type { Logger } from '../logger.js';
 import { logQueueErrors, type Redis } from '../redis/connection.js';
+import { inOneWrite } from '../redis/one-write.js';
 import { type TransferJobData, transferQueueName } from './partitions.js';
 
 /**
@@ -130,55 +131,29 @@ export class TransferQueues {
   }
 
   /**
-   * One pipeline of adds, the first wake-up of each partition in it. Queues
-   * share one connection, so any of them gives the client; a job added to a
-   * pipeline queues its script there and answers in the pipeline's replies,
-   * as BullMQ's own bulk adds do.
+   * One add per partition, the first wake-up of each in the round, sent in
+   * one write (`inOneWrite`). Queues share one connection; waiting for any
+   * queue's client waits until BullMQ has defined its scripts on it. Each add
+   * answers on its own: a partition's callers get its outcome.
    */
   private async addWakeUps(calls: WakeUp[]): Promise<PromiseSettledResult<void>[]> {
     const first = new Map<number, WakeUp>();
     for (const call of calls) if (!first.has(call.partition)) first.set(call.partition, call);
-    const partitions = [...first.keys()];
-    const client = await this.queue(partitions[0] ?? 0).getBackend().client;
-    const jobOf = ({ partition, data }: WakeUp) =>
-      new Job(this.queue(partition), 'apply', data, this.jobOptions(data), data.transferId);
-    const [only] = first.values();
-    if (first.size === 1 && only) {
-      // Alone in its round, as most are under light load: one command, and no
-      // pipeline, which would copy each of BullMQ's script commands into itself.
-      const outcome = await jobOf(only)
-        .addJob(client)
-        .then(
-          (): PromiseSettledResult<void> => ({ status: 'fulfilled', value: undefined }),
-          (reason: unknown): PromiseSettledResult<void> => ({ status: 'rejected', reason }),
+    const client = await this.queue(first.keys().next().value ?? 0).getBackend().client;
+    const adds = new Map(
+      inOneWrite(this.connection, [...first.values()], ({ partition, data }) => {
+        const job = new Job(
+          this.queue(partition),
+          'apply',
+          data,
+          this.jobOptions(data),
+          data.transferId,
         );
-      return calls.map(() => outcome);
-    }
-    const pipeline = client.pipeline();
-    for (const wakeUp of first.values()) {
-      jobOf(wakeUp)
-        .addJob(pipeline)
-        .catch(() => {
-          // The command's own reply, read below, says whether it failed.
-        });
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    const outcome = new Map<number, PromiseSettledResult<void>>();
-    partitions.forEach((partition, index) => {
-      const [error, reply] = replies[index] ?? [new Error('no reply to a wake-up add'), null];
-      const failure = error ?? (typeof reply === 'number' && reply < 0 ? addError(reply) : null);
-      outcome.set(
-        partition,
-        failure
-          ? { status: 'rejected', reason: failure }
-          : { status: 'fulfilled', value: undefined },
-      );
-    });
-    const unanswered: PromiseSettledResult<void> = {
-      status: 'rejected',
-      reason: new Error('no reply to a wake-up add'),
-    };
-    return calls.map((call) => outcome.get(call.partition) ?? unanswered);
+        return [partition, settle(job.addJob(client).then(() => undefined))] as const;
+      }),
+    );
+    const missing = () => settle<void>(Promise.reject(new Error('no wake-up add was sent')));
+    return Promise.all(calls.map((call) => adds.get(call.partition) ?? missing()));
   }
 
   /**
@@ -211,8 +186,4 @@ export class TransferQueues {
   async close(): Promise<void> {
     await Promise.all(this.queues.map((queue) => queue.close()));
   }
-}
-
-function addError(code: number): Error {
-  return new Error(`adding a wake-up job failed with code ${code}`);
 }

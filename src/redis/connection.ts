@@ -19,7 +19,7 @@ export type { Redis };
  */
 export function createRedis(
   config: Pick<Config, 'REDIS_URL'>,
-  options: { blocking?: boolean; name?: string; autoPipelining?: boolean; log?: Logger } = {},
+  options: { blocking?: boolean; name?: string; log?: Logger } = {},
 ): Redis {
   const redis = openRedis(config, options);
   const log = options.log;
@@ -66,14 +66,14 @@ export function logQueueErrors(
 
 function openRedis(
   config: Pick<Config, 'REDIS_URL'>,
-  options: { blocking?: boolean; name?: string; autoPipelining?: boolean },
+  options: { blocking?: boolean; name?: string },
 ): Redis {
   const base: RedisOptions = {
     connectionName: options.name,
-    // Off unless asked for: each automatic pipeline copies every script the
-    // connection defines, and BullMQ defines dozens, which cost a queue
-    // connection more CPU than the round trips it saves.
-    enableAutoPipelining: options.autoPipelining ?? false,
+    // Off: automatic pipelines cost more than the round trips they save (see
+    // `inOneWrite`), and on BullMQ's connections each copies the dozens of
+    // scripts BullMQ defines.
+    enableAutoPipelining: false,
     lazyConnect: false,
   };
   if (options.blocking) {

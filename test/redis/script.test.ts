@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/redis/connection.js';
 import { RedisScript } from '../../src/redis/script.js';
 import { testConfig } from '../support/env.js';
+import { watchWrites } from '../support/redis-writes.js';
 
 const config = testConfig();
 const redis = createRedis(config);
@@ -37,33 +38,17 @@ describe('scripts sent by their digest', () => {
 });
 
 describe('scripts run with the other calls of their turn', () => {
-  /** Counts the pipelines the connection opens. */
-  function countPipelines(connection: typeof redis) {
-    const counts = { pipelines: 0 };
-    const pipeline = connection.pipeline.bind(connection);
-    connection.pipeline = ((...args: Parameters<typeof pipeline>) => {
-      counts.pipelines += 1;
-      return pipeline(...args);
-    }) as typeof connection.pipeline;
-    return {
-      counts,
-      restore() {
-        connection.pipeline = pipeline;
-      },
-    };
-  }
-
-  it('sends the calls of one turn in one pipeline, each with its own reply or error', async () => {
+  it('sends the calls of one turn in one write, each with its own reply or error', async () => {
     const script = new RedisScript(
       `-- ${randomBytes(8).toString('hex')}\nreturn redis.call('incrby', KEYS[1], ARGV[1])`,
     );
     const base = `${config.REDIS_PREFIX}:script-turn:${randomBytes(4).toString('hex')}`;
     const notANumber = `${base}:text`;
     await redis.set(notANumber, 'not a number');
-    const spy = countPipelines(redis);
+    const watch = watchWrites(redis);
     try {
-      // Redis has never seen this script: the pipeline's replies are NOSCRIPT
-      // errors, and each call falls back to sending the text.
+      // Redis has never seen this script: the replies are NOSCRIPT errors,
+      // and each call falls back to sending the text on its own.
       const first = await Promise.allSettled([
         script.runInTurn(redis, [`${base}:a`], [2]),
         script.runInTurn(redis, [`${base}:b`], [3]),
@@ -71,29 +56,27 @@ describe('scripts run with the other calls of their turn', () => {
       ]);
       expect(first.map(outcome)).toEqual([2, 3, 'ERR']);
 
-      const pipelinesBefore = spy.counts.pipelines;
+      const writesBefore = watch.counts.writes;
       const second = await Promise.allSettled([
         script.runInTurn(redis, [`${base}:a`], [10]),
         script.runInTurn(redis, [`${base}:b`], [10]),
+        script.runInTurn(redis, [`${base}:c`], [10]),
       ]);
-      expect(second.map(outcome)).toEqual([12, 13]);
-      expect(spy.counts.pipelines - pipelinesBefore).toBe(1);
+      expect(second.map(outcome)).toEqual([12, 13, 10]);
+      expect(watch.counts.writes - writesBefore).toBe(1);
 
       const later = await script.runInTurn(redis, [`${base}:a`], [1]);
       expect(later).toBe(13);
     } finally {
-      spy.restore();
-      await redis.del(`${base}:a`, `${base}:b`, notANumber);
+      watch.restore();
+      await redis.del(`${base}:a`, `${base}:b`, `${base}:c`, notANumber);
     }
-    // Two pipelines for the two turns of several calls; the lone call of the
-    // last turn goes on its own.
-    expect(spy.counts.pipelines).toBe(2);
+    // An ioredis pipeline outlives its use until the next full collection of
+    // the heap, with every command it carried: none is opened.
+    expect(watch.counts.pipelines).toBe(0);
   });
-});
 
-describe('scripts on a connection that pipelines by itself', () => {
-  it('keeps the order in which rounds start, a lone call before a later pipeline', async () => {
-    const auto = createRedis(config, { autoPipelining: true });
+  it('keeps the order in which rounds start, a lone call before a later round', async () => {
     const write = new RedisScript(
       `-- ${randomBytes(8).toString('hex')}\nreturn redis.call('set', KEYS[1], ARGV[1])`,
     );
@@ -102,19 +85,17 @@ describe('scripts on a connection that pipelines by itself', () => {
     );
     const key = `${config.REDIS_PREFIX}:script-order:${randomBytes(4).toString('hex')}`;
     try {
-      await auto.ping();
       // Both scripts once first, so that neither round waits for a NOSCRIPT.
-      await write.run(auto, [key], ['warm']);
-      await read.run(auto, [key], []);
+      await write.run(redis, [key], ['warm']);
+      await read.run(redis, [key], []);
       // One write alone in its round, then two reads in the next round to
       // start: the reads must see the write.
-      const written = write.runInTurn(auto, [key], ['first']);
-      const reads = [read.runInTurn(auto, [key], []), read.runInTurn(auto, [key], [])];
+      const written = write.runInTurn(redis, [key], ['first']);
+      const reads = [read.runInTurn(redis, [key], []), read.runInTurn(redis, [key], [])];
       expect(await written).toBe('OK');
       expect(await Promise.all(reads)).toEqual(['first', 'first']);
     } finally {
-      await auto.del(key);
-      auto.disconnect();
+      await redis.del(key);
     }
   });
 });

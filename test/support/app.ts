@@ -37,7 +37,7 @@ export async function startTestApp(
   const queries: string[] = [];
   const sql = createSql(config, { onQuery: (query) => queries.push(query) });
   const acceptSql = createAcceptancePool(config, { onQuery: (query) => queries.push(query) });
-  const redis = createRedis(config, { autoPipelining: true });
+  const redis = createRedis(config);
   const queueConnection = createRedis(config, { blocking: true });
   const subscriber = createRedis(config, { blocking: true });
   const waiters = new SettledWaiters(subscriber, config.REDIS_PREFIX, log);
