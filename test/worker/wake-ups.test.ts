@@ -164,7 +164,9 @@ describe('jobs as wake-up calls of their partition', () => {
     );
     const [job] = records.filter((record) => record.msg === 'transfer job');
     expect(job?.outcome).toBe('posted');
-    expect(job?.durationMs).toBeGreaterThanOrEqual(1_000);
+    // The budget is kept on the wall clock, in whole milliseconds; the logged
+    // duration comes from the monotonic clock and can be short of it by one.
+    expect(job?.durationMs).toBeGreaterThanOrEqual(999);
     expect(job?.durationMs).toBeLessThan(5_000);
     expect(job?.batches).toBeGreaterThan(10);
   });
