@@ -131,17 +131,17 @@ export class TransferQueues {
   }
 
   /**
-   * One add per partition, the first wake-up of each in the round, sent in
-   * one write (`inOneWrite`). Queues share one connection; waiting for any
-   * queue's client waits until BullMQ has defined its scripts on it. Each add
-   * answers on its own: a partition's callers get its outcome.
+   * One add per partition, with the first wake-up of each in the round, all
+   * sent in one write (`inOneWrite`). Queues share one connection; waiting
+   * for any queue's client waits until BullMQ has defined its scripts on it.
+   * Each add answers on its own: a partition's callers get its outcome.
    */
   private async addWakeUps(calls: WakeUp[]): Promise<PromiseSettledResult<void>[]> {
-    const first = new Map<number, WakeUp>();
-    for (const call of calls) if (!first.has(call.partition)) first.set(call.partition, call);
-    const client = await this.queue(first.keys().next().value ?? 0).getBackend().client;
-    const adds = new Map(
-      inOneWrite(this.connection, [...first.values()], ({ partition, data }) => {
+    const client = await this.queue(calls[0]?.partition ?? 0).getBackend().client;
+    const adds = new Map<number, Promise<PromiseSettledResult<void>>>();
+    const outcomes = inOneWrite(this.connection, calls, ({ partition, data }) => {
+      let add = adds.get(partition);
+      if (!add) {
         const job = new Job(
           this.queue(partition),
           'apply',
@@ -149,11 +149,12 @@ export class TransferQueues {
           this.jobOptions(data),
           data.transferId,
         );
-        return [partition, settle(job.addJob(client).then(() => undefined))] as const;
-      }),
-    );
-    const missing = () => settle<void>(Promise.reject(new Error('no wake-up add was sent')));
-    return Promise.all(calls.map((call) => adds.get(call.partition) ?? missing()));
+        add = settle(job.addJob(client).then(() => undefined));
+        adds.set(partition, add);
+      }
+      return add;
+    });
+    return Promise.all(outcomes);
   }
 
   /**
