@@ -82,9 +82,15 @@ interface CachedRecord {
   status: number;
 }
 
-/** Takes the mutex (KEYS[1]) for ARGV[2] ms; if it is ours, answers the cached record (KEYS[2]). */
+/**
+ * Takes the mutex (KEYS[1]) for ARGV[2] ms for this request (ARGV[1]); if it
+ * is ours, answers the cached record (KEYS[2]). A mutex this request already
+ * holds counts as taken: ioredis sends a command again when the connection
+ * dropped before its reply came, and the first send may have taken it.
+ */
 const ACQUIRE = new RedisScript(`
-if not redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+if redis.call('get', KEYS[1]) ~= ARGV[1]
+  and not redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
 return {1, redis.call('get', KEYS[2])}`);
 
 /** Releases the mutex (KEYS[1]) if this request (ARGV[1]) still holds it. */

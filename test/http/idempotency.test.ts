@@ -148,6 +148,36 @@ describe('Idempotency-Key on POST /v1/transfers', () => {
     expect((await transfer('in-flight-1')).status).toBe(202);
   });
 
+  it('takes the lock when its command runs twice, as after a lost reply', async () => {
+    // The scripts are known to Redis after this, so the next one goes by its digest.
+    expect((await transfer('resent-warm-up')).status).toBe(202);
+    // A connection that drops after Redis ran the lock command but before its
+    // reply arrived makes ioredis send the command again, with the same token.
+    const redis = app.deps.redis;
+    const evalsha = redis.evalsha;
+    let resent = false;
+    redis.evalsha = async function (this: typeof redis, ...args: unknown[]) {
+      const run = evalsha as (...args: unknown[]) => Promise<unknown>;
+      if (!resent) {
+        resent = true;
+        await run.apply(this, args);
+      }
+      return run.apply(this, args);
+    } as typeof evalsha;
+    let first: Awaited<ReturnType<typeof transfer>>;
+    try {
+      first = await transfer('resent-1');
+    } finally {
+      redis.evalsha = evalsha;
+    }
+    expect(resent).toBe(true);
+    expect(first.status).toBe(202);
+    // The lock was released: a replay answers at once, with the same transfer.
+    const replay = await transfer('resent-1');
+    expect(replay.status).toBe(202);
+    expect(replay.body.id).toBe(first.body.id);
+  });
+
   it('makes exactly one transfer out of 50 concurrent requests with one key', async () => {
     const answers = await Promise.all(Array.from({ length: 50 }, () => transfer('race-1')));
     const accepted = answers.filter((answer) => answer.status === 202);
