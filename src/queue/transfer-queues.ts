@@ -1,4 +1,4 @@
-import { Job, type JobsOptions, Queue } from 'bullmq';
+import { Job, type JobsOptions, Queue, type RedisClient } from 'bullmq';
 import type { Config } from '../config.js';
 import { Coalescer, settle, submitSettled } from '../lib/coalescer.js';
 import type { Logger } from '../logger.js';
@@ -142,19 +142,28 @@ export class TransferQueues {
     const outcomes = inOneWrite(this.connection, calls, ({ partition, data }) => {
       let add = adds.get(partition);
       if (!add) {
-        const job = new Job(
-          this.queue(partition),
-          'apply',
-          data,
-          this.jobOptions(data),
-          data.transferId,
-        );
-        add = settle(job.addJob(client).then(() => undefined));
+        add = settle(this.addJob(client, partition, data));
         adds.set(partition, add);
       }
       return add;
     });
     return Promise.all(outcomes);
+  }
+
+  /**
+   * Sends the add of a partition's wake-up job. A job BullMQ refuses before
+   * sending (its options checked at once) rejects like any failed add,
+   * instead of throwing into the round that sends the other partitions' adds.
+   */
+  private async addJob(client: RedisClient, partition: number, data: TransferJobData) {
+    const job = new Job(
+      this.queue(partition),
+      'apply',
+      data,
+      this.jobOptions(data),
+      data.transferId,
+    );
+    await job.addJob(client);
   }
 
   /**

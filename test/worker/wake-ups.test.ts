@@ -314,4 +314,20 @@ describe('jobs as wake-up calls of their partition', () => {
       await producer.redis.del(broken);
     }
   });
+
+  it('fails only the wake-up whose job BullMQ refuses before sending it', async () => {
+    const { producer, tenantId, first, second } = await twoPartitionsAccepted();
+    const partition = first[0]?.partition ?? -1;
+    // BullMQ refuses a job id made of digits alone when the job is built.
+    const outcomes = await Promise.allSettled([
+      producer.queues.wake(partition, { transferId: '12345', tenantId }),
+      producer.queues.wake(second.partition, { transferId: second.id, tenantId }),
+    ]);
+    expect(outcomes[0]).toMatchObject({ status: 'rejected' });
+    expect(String((outcomes[0] as PromiseRejectedResult).reason)).toMatch(/integer/);
+    expect(outcomes[1]).toMatchObject({ status: 'fulfilled' });
+    expect(await producer.queues.queue(second.partition).getJobCounts('wait')).toEqual({
+      wait: 1,
+    });
+  });
 });
