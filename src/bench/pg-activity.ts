@@ -12,6 +12,8 @@ export interface WaitSample {
   t: number;
   /** Active sessions by what they were doing: `CPU` when not waiting, else `type:event`. */
   active: Record<string, number>;
+  /** Files in the server's WAL directory, when the benchmark's role may list it. */
+  walFiles?: number;
 }
 
 /**
@@ -23,6 +25,8 @@ export interface WaitSample {
 export class PgActivity {
   pids: number[] = [];
   readonly samples: WaitSample[] = [];
+  /** False once listing the WAL directory failed (a role without the right to). */
+  private walListed = true;
 
   constructor(
     private readonly sql: Sql,
@@ -41,7 +45,39 @@ export class PgActivity {
       const what = row.waitEventType ? `${row.waitEventType}:${row.waitEvent}` : 'CPU';
       active[what] = (active[what] ?? 0) + 1;
     }
-    this.samples.push({ t: elapsed(), active });
+    const walFiles = await this.countWalFiles();
+    this.samples.push({ t: elapsed(), active, ...(walFiles === undefined ? {} : { walFiles }) });
+  }
+
+  private async countWalFiles(): Promise<number | undefined> {
+    if (!this.walListed) return undefined;
+    try {
+      const [row] = await this.sql<{ files: number }[]>`
+        select count(*)::int as files from pg_ls_waldir()`;
+      return row?.files;
+    } catch {
+      this.walListed = false;
+      return undefined;
+    }
+  }
+
+  /**
+   * When PostgreSQL created WAL segment files between two run-clock seconds:
+   * the time of each sample whose directory held more files than the one
+   * before (recycling an old file renames it, and a checkpoint removes some,
+   * so only creation adds one), once per file added.
+   */
+  walFilesCreated(from: number, to: number): number[] {
+    const created: number[] = [];
+    let before: number | undefined;
+    for (const sample of this.samples) {
+      if (sample.walFiles === undefined) continue;
+      if (before !== undefined && sample.t >= from && sample.t <= to) {
+        for (let added = sample.walFiles - before; added > 0; added--) created.push(sample.t);
+      }
+      before = sample.walFiles;
+    }
+    return created;
   }
 
   /**

@@ -118,9 +118,19 @@ function activityLines(runs: LoadRun[]): string {
     .map((run) => {
       const parts = run.pgActivity.map((wait) => `${wait.what} ${fixed(wait.share * 100)}%`);
       const active = `${run.pgActiveSessions.toFixed(2)} active on average`;
-      return `  ${run.spec.label}: ${active}; ${parts.join(', ') || 'no active session seen'}`;
+      const waits = parts.join(', ') || 'no active session seen';
+      return `  ${run.spec.label}: ${active}; ${waits}${walLine(run.walSegments)}`;
     })
     .join('\n');
+}
+
+/** The WAL segment files created under a run's load, and the accept p99 near them. */
+function walLine(wal: LoadRun['walSegments']): string {
+  if (!wal || wal.created === 0) return '';
+  return (
+    `\n    ${wal.created} WAL segment file(s) created, in ${wal.seconds} s; accept p99 ` +
+    `${fixed(wal.p99Within)} ms in those seconds, ${fixed(wal.p99Elsewhere)} ms in the others`
+  );
 }
 
 function ledgerLine(runs: LoadRun[]): string {

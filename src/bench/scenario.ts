@@ -12,6 +12,7 @@ import { measureSettlement, type Settlement } from './settlement.js';
 import type { Stack } from './stack.js';
 import { addLoadSeries, type LoadSummary, summarizeLoad } from './stats.js';
 import { max, mean, type Timeline } from './timeline.js';
+import { type WalSegmentEffect, walSegmentEffect } from './wal-segments.js';
 import type { WorkerShare } from './worker-shares.js';
 
 export interface RunContext {
@@ -74,6 +75,8 @@ export interface LoadRun {
   pgActivity: { what: string; share: number }[];
   /** Mean active PostgreSQL sessions of the benchmark's database while busy. */
   pgActiveSessions: number;
+  /** The WAL segment files PostgreSQL created under the load, and the answers near them. */
+  walSegments?: WalSegmentEffect;
   checks: LedgerCheck[];
   /** For a drain: what each worker process settled during it. */
   workerShares?: WorkerShare[];
@@ -171,6 +174,15 @@ export async function finishRun(
     processes: processUse(timeline, busyFrom, busyTo),
     pgActivity: context.activity.waits(busyFrom, busyTo).slice(0, 6),
     pgActiveSessions: context.activity.meanActive(busyFrom, busyTo),
+    ...(spec.loop === 'drain'
+      ? {}
+      : {
+          walSegments: walSegmentEffect(
+            context.activity.walFilesCreated(loaded.start, loaded.loadEnd),
+            loaded.result.doneAt,
+            loaded.result.latencyMs,
+          ),
+        }),
     checks,
   };
 }
