@@ -68,6 +68,33 @@ describe('transactions of two statements in two round trips', () => {
     await twoPool`select pg_advisory_unlock(${lock}::int8)`;
   });
 
+  it('sends its statements without a postgres.js batch', async () => {
+    // A batch keeps nearly all it allocates alive past the young collections
+    // of the heap (postgres.js 4.2), which cost the worker a full collection
+    // every few seconds; statements issued together pipeline just as well.
+    let batches = 0;
+    const reserve = twoPool.reserve.bind(twoPool);
+    const watched = Object.create(twoPool) as typeof twoPool;
+    // withTwoStatements only awaits the lease; its cancel() and signal() go unused.
+    watched.reserve = (async () => {
+      const db = await reserve();
+      const batch = db.batch.bind(db);
+      db.batch = ((...args: Parameters<typeof batch>) => {
+        batches += 1;
+        return batch(...args);
+      }) as typeof batch;
+      return db;
+    }) as unknown as typeof twoPool.reserve;
+    const result = await withTwoStatements(
+      watched,
+      (db) => db`select 1 as one`,
+      (_first, db) => db`insert into ${db(table)} (id, note) values (5, 'piped') returning id`,
+    );
+    expect(result.second?.[0]?.id).toBe(5);
+    expect(batches).toBe(0);
+    await twoPool`delete from ${twoPool(table)} where id = 5`;
+  });
+
   it('rolls back the first statement when the second fails its own check', async () => {
     await expect(
       withTwoStatements(
