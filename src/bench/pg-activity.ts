@@ -65,7 +65,9 @@ export class PgActivity {
    * When PostgreSQL created WAL segment files between two run-clock seconds:
    * the time of each sample whose directory held more files than the one
    * before (recycling an old file renames it, and a checkpoint removes some,
-   * so only creation adds one), once per file added.
+   * so only creation adds one), once per file added. It counts the change
+   * over a quarter second, so a file created while a checkpoint removes
+   * others goes uncounted; it undercounts, never overcounts.
    */
   walFilesCreated(from: number, to: number): number[] {
     const created: number[] = [];
