@@ -9,20 +9,40 @@ export interface MachineInfo {
   memoryGiB: number;
   node: string;
   postgres: string;
-  /** PostgreSQL settings that change the figures: commits, and whether tables get analyzed. */
-  postgresSettings: { autovacuum: string; synchronousCommit: string; sharedBuffers: string };
+  /** PostgreSQL settings that change the figures: commits, analyzing, WAL files kept. */
+  postgresSettings: PostgresSettings;
+  /** The server's WAL directory when the run began. */
+  wal: WalDirectory;
   redis: string;
   /** 1, 5 and 15 minute load averages when the run began: other work on the host shows here. */
   loadAtStart: number[];
 }
 
+interface PostgresSettings {
+  autovacuum: string;
+  synchronousCommit: string;
+  sharedBuffers: string;
+  minWalSize: string;
+  maxWalSize: string;
+}
+
+export interface WalDirectory {
+  /** Segment files in it, when the benchmark's role may list it (`pg_ls_waldir()`). */
+  files: number | undefined;
+  /** How many segment files `max_wal_size` allows. */
+  room: number;
+}
+
 export async function describeMachine(sql: Sql, redis: Redis): Promise<MachineInfo> {
-  const [row] = await sql<
-    { version: string; autovacuum: string; synchronousCommit: string; sharedBuffers: string }[]
-  >`select current_setting('server_version') as version,
+  const [row] = await sql<(PostgresSettings & { version: string; room: number })[]>`
+    select current_setting('server_version') as version,
       current_setting('autovacuum') as autovacuum,
       current_setting('synchronous_commit') as synchronous_commit,
-      current_setting('shared_buffers') as shared_buffers`;
+      current_setting('shared_buffers') as shared_buffers,
+      current_setting('min_wal_size') as min_wal_size,
+      current_setting('max_wal_size') as max_wal_size,
+      (pg_size_bytes(current_setting('max_wal_size'))
+        / pg_size_bytes(current_setting('wal_segment_size')))::int as room`;
   const info = await redis.info('server');
   return {
     cores: availableParallelism(),
@@ -34,7 +54,10 @@ export async function describeMachine(sql: Sql, redis: Redis): Promise<MachineIn
       autovacuum: row?.autovacuum ?? 'unknown',
       synchronousCommit: row?.synchronousCommit ?? 'unknown',
       sharedBuffers: row?.sharedBuffers ?? 'unknown',
+      minWalSize: row?.minWalSize ?? 'unknown',
+      maxWalSize: row?.maxWalSize ?? 'unknown',
     },
+    wal: { files: await countWalFiles(sql), room: row?.room ?? 0 },
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
     loadAtStart: loadAverage(),
   };
@@ -46,7 +69,40 @@ export function machineLine(machine: MachineInfo): string {
     `Node ${machine.node}, PostgreSQL ${machine.postgres} (autovacuum ` +
     `${machine.postgresSettings.autovacuum}, synchronous_commit ` +
     `${machine.postgresSettings.synchronousCommit}, shared_buffers ` +
-    `${machine.postgresSettings.sharedBuffers}), Redis ${machine.redis}; ` +
+    `${machine.postgresSettings.sharedBuffers}, min_wal_size ` +
+    `${machine.postgresSettings.minWalSize} and max_wal_size ` +
+    `${machine.postgresSettings.maxWalSize}), Redis ${machine.redis}; ` +
     `load average at start ${machine.loadAtStart.join(' ')}`
+  );
+}
+
+/** Files in the server's WAL directory; undefined when the role may not list it. */
+export async function countWalFiles(sql: Sql): Promise<number | undefined> {
+  try {
+    const [row] = await sql<{ files: number }[]>`
+      select count(*)::int as files from pg_ls_waldir()`;
+    return row?.files;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the WAL directory means for the run's latency. A server keeps the
+ * segment files it has written and reuses them after a checkpoint, up to
+ * about what `max_wal_size` allows; until it holds that many (a new server,
+ * or one whose checkpoints found little to keep), a run that writes more WAL
+ * than the files it has creates new ones, and every commit waits while one
+ * is written out. Undefined when the directory could not be listed.
+ */
+export function walDirectoryLine(wal: WalDirectory): string | undefined {
+  if (wal.files === undefined) return undefined;
+  const held =
+    `PostgreSQL's WAL directory holds ${wal.files} segment files; ` +
+    `max_wal_size allows ${wal.room}`;
+  if (wal.files >= wal.room) return held;
+  return (
+    `${held}: the load runs may create files, and commits wait while one is written ` +
+    '(each run counts them)'
   );
 }

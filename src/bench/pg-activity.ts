@@ -1,5 +1,6 @@
 import type { Sql } from '../db/sql.js';
 import { elapsed } from './clock.js';
+import { countWalFiles } from './machine.js';
 
 interface ActivityRow {
   pid: number;
@@ -51,14 +52,9 @@ export class PgActivity {
 
   private async countWalFiles(): Promise<number | undefined> {
     if (!this.walListed) return undefined;
-    try {
-      const [row] = await this.sql<{ files: number }[]>`
-        select count(*)::int as files from pg_ls_waldir()`;
-      return row?.files;
-    } catch {
-      this.walListed = false;
-      return undefined;
-    }
+    const files = await countWalFiles(this.sql);
+    if (files === undefined) this.walListed = false;
+    return files;
   }
 
   /**

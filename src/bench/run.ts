@@ -11,7 +11,7 @@ import { REPO_ROOT } from './children.js';
 import { summarizeProfiles } from './cpu-profile.js';
 import { benchConfig } from './environment.js';
 import { runLoadRuns } from './load-runs.js';
-import { describeMachine, machineLine } from './machine.js';
+import { describeMachine, machineLine, walDirectoryLine } from './machine.js';
 import { Monitors } from './monitors.js';
 import { fileStamp } from './output.js';
 import { resetStatements, statementsStatus, topStatements } from './pg-statements.js';
@@ -70,6 +70,8 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
   try {
     const machine = await describeMachine(sql, redis);
     progress(machineLine(machine));
+    const walLine = walDirectoryLine(machine.wal);
+    if (walLine) progress(walLine);
     progress(nodeFlagsLine(procfileFlags, options.nodeFlags));
     const settings = settingWords(options.settings);
     if (settings.length > 0) progress(`settings instead of defaults: ${settings.join(' ')}`);
