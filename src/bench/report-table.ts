@@ -17,6 +17,7 @@ export function renderReport(results: Results, targets: Target[], header: string
     '',
     'CPU in cores (mean while busy: under load, or applying for a drain; 1.00 = one core)',
     resourceTable(results.runs),
+    ...(otherWork(results.runs) ?? []),
     '',
     'PostgreSQL sessions of the run while under load (pg_stat_activity samples)',
     activityLines(results.runs),
@@ -103,6 +104,31 @@ function resourceTable(runs: LoadRun[]): string {
     group === 'other processes on the host' ? 'other' : group,
   );
   return formatTable(['run', ...headers, 'steal', 'machine', 'web RSS/heap MB'], rows);
+}
+
+/**
+ * Mean CPU, in cores, that the host spent outside every process the benchmark
+ * watches before a run is named as disturbed. PostgreSQL's background
+ * processes (the WAL writer, the checkpointer) count there too; in runs with
+ * nothing else on the host they stayed under 0.07 of a core.
+ */
+export const OTHER_WORK_LIMIT = 0.1;
+
+/**
+ * The runs during which something else used the host's cores (a build, tests,
+ * another program), named so that their figures are not taken for the
+ * product's alone; undefined when there were none.
+ */
+export function otherWork(runs: LoadRun[]): string[] | undefined {
+  const disturbed = runs
+    .map((run) => ({ label: run.spec.label, cores: run.processes.other?.cpuMean ?? 0 }))
+    .filter((run) => run.cores >= OTHER_WORK_LIMIT);
+  if (disturbed.length === 0) return undefined;
+  return [
+    'Other work on the host used CPU during ' +
+      disturbed.map((run) => `${run.label} (${fixed(run.cores, 2)} cores)`).join(', ') +
+      ": the figures of those runs are not the product's alone",
+  ];
 }
 
 function webRss(run: LoadRun): string[] {
