@@ -46,11 +46,11 @@ export class PgActivity {
       const what = row.waitEventType ? `${row.waitEventType}:${row.waitEvent}` : 'CPU';
       active[what] = (active[what] ?? 0) + 1;
     }
-    const walFiles = await this.countWalFiles();
+    const walFiles = await this.walFilesIfListed();
     this.samples.push({ t: elapsed(), active, ...(walFiles === undefined ? {} : { walFiles }) });
   }
 
-  private async countWalFiles(): Promise<number | undefined> {
+  private async walFilesIfListed(): Promise<number | undefined> {
     if (!this.walListed) return undefined;
     const files = await countWalFiles(this.sql);
     if (files === undefined) this.walListed = false;

@@ -17,7 +17,7 @@ export function renderReport(results: Results, targets: Target[], header: string
     '',
     'CPU in cores (mean while busy: under load, or applying for a drain; 1.00 = one core)',
     resourceTable(results.runs),
-    ...(otherWork(results.runs) ?? []),
+    ...otherWork(results.runs),
     '',
     'PostgreSQL sessions of the run while under load (pg_stat_activity samples)',
     activityLines(results.runs),
@@ -117,13 +117,13 @@ export const OTHER_WORK_LIMIT = 0.1;
 /**
  * The runs during which something else used the host's cores (a build, tests,
  * another program), named so that their figures are not taken for the
- * product's alone; undefined when there were none.
+ * product's alone: one line, or none when there were none.
  */
-export function otherWork(runs: LoadRun[]): string[] | undefined {
+export function otherWork(runs: LoadRun[]): string[] {
   const disturbed = runs
     .map((run) => ({ label: run.spec.label, cores: run.processes.other?.cpuMean ?? 0 }))
     .filter((run) => run.cores >= OTHER_WORK_LIMIT);
-  if (disturbed.length === 0) return undefined;
+  if (disturbed.length === 0) return [];
   return [
     'Other work on the host used CPU during ' +
       disturbed.map((run) => `${run.label} (${fixed(run.cores, 2)} cores)`).join(', ') +

@@ -24,8 +24,8 @@ describe('runs during which other work used the host', () => {
   });
 
   it('says nothing when every run stayed under the limit', () => {
-    expect(otherWork([run('uniform closed', OTHER_WORK_LIMIT - 0.01), run('drain', 0)])).toBe(
-      undefined,
+    expect(otherWork([run('uniform closed', OTHER_WORK_LIMIT - 0.01), run('drain', 0)])).toEqual(
+      [],
     );
   });
 });
