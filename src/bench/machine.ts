@@ -92,8 +92,10 @@ export async function countWalFiles(sql: Sql): Promise<number | undefined> {
  * segment files it has written and reuses them after a checkpoint, up to
  * about what `max_wal_size` allows; until it holds that many (a new server,
  * or one whose checkpoints found little to keep), a run that writes more WAL
- * than the files it has creates new ones, and every commit waits while one
- * is written out. Undefined when the directory could not be listed.
+ * than the files it has creates new ones, and the commits behind one can wait
+ * while it is written out (on one host measured, for tens of milliseconds in a
+ * new server's first runs, and not noticeably later). Undefined when the
+ * directory could not be listed.
  */
 export function walDirectoryLine(wal: WalDirectory): string | undefined {
   if (wal.files === undefined) return undefined;
@@ -102,7 +104,7 @@ export function walDirectoryLine(wal: WalDirectory): string | undefined {
     `max_wal_size allows ${wal.room}`;
   if (wal.files >= wal.room) return held;
   return (
-    `${held}: the load runs may create files, and commits wait while one is written ` +
+    `${held}: the load runs may create files, and commits can wait while one is written ` +
     '(each run counts them)'
   );
 }
