@@ -94,8 +94,9 @@ export async function countWalFiles(sql: Sql): Promise<number | undefined> {
  * or one whose checkpoints found little to keep), a run that writes more WAL
  * than the files it has creates new ones, and the commits behind one can wait
  * while it is written out (on one host measured, for tens of milliseconds in a
- * new server's first runs, and not noticeably later). Undefined when the
- * directory could not be listed.
+ * new server's first runs and after checkpoints had trimmed the directory).
+ * A `min_wal_size` as large as `max_wal_size` keeps the files a checkpoint
+ * would remove. Undefined when the directory could not be listed.
  */
 export function walDirectoryLine(wal: WalDirectory): string | undefined {
   if (wal.files === undefined) return undefined;
@@ -105,6 +106,6 @@ export function walDirectoryLine(wal: WalDirectory): string | undefined {
   if (wal.files >= wal.room) return held;
   return (
     `${held}: the load runs may create files, and commits can wait while one is written ` +
-    '(each run counts them)'
+    '(each run counts them); a min_wal_size as large as max_wal_size keeps them'
   );
 }

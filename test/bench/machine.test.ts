@@ -57,7 +57,8 @@ describe("the run's view of PostgreSQL's WAL", () => {
     );
     expect(walDirectoryLine({ files: 5, room: 64 })).toBe(
       "PostgreSQL's WAL directory holds 5 segment files; max_wal_size allows 64: the load runs " +
-        'may create files, and commits can wait while one is written (each run counts them)',
+        'may create files, and commits can wait while one is written (each run counts them); ' +
+        'a min_wal_size as large as max_wal_size keeps them',
     );
   });
 });
