@@ -2,6 +2,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import type { Sql } from '../db/sql.js';
 import type { Redis } from '../redis/connection.js';
 import { loadAverage } from './proc.js';
+import { countWalFiles, type WalDirectory } from './wal-segments.js';
 
 export interface MachineInfo {
   cores: number;
@@ -24,13 +25,6 @@ interface PostgresSettings {
   sharedBuffers: string;
   minWalSize: string;
   maxWalSize: string;
-}
-
-export interface WalDirectory {
-  /** Segment files in it, when the benchmark's role may list it (`pg_ls_waldir()`). */
-  files: number | undefined;
-  /** How many segment files `max_wal_size` allows. */
-  room: number;
 }
 
 export async function describeMachine(sql: Sql, redis: Redis): Promise<MachineInfo> {
@@ -73,39 +67,5 @@ export function machineLine(machine: MachineInfo): string {
     `${machine.postgresSettings.minWalSize} and max_wal_size ` +
     `${machine.postgresSettings.maxWalSize}), Redis ${machine.redis}; ` +
     `load average at start ${machine.loadAtStart.join(' ')}`
-  );
-}
-
-/** Files in the server's WAL directory; undefined when the role may not list it. */
-export async function countWalFiles(sql: Sql): Promise<number | undefined> {
-  try {
-    const [row] = await sql<{ files: number }[]>`
-      select count(*)::int as files from pg_ls_waldir()`;
-    return row?.files;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * What the WAL directory means for the run's latency. A server keeps the
- * segment files it has written and reuses them after a checkpoint, up to
- * about what `max_wal_size` allows; until it holds that many (a new server,
- * or one whose checkpoints found little to keep), a run that writes more WAL
- * than the files it has creates new ones, and the commits behind one can wait
- * while it is written out (on one host measured, for tens of milliseconds in a
- * new server's first runs and after checkpoints had trimmed the directory).
- * A `min_wal_size` as large as `max_wal_size` keeps the files a checkpoint
- * would remove. Undefined when the directory could not be listed.
- */
-export function walDirectoryLine(wal: WalDirectory): string | undefined {
-  if (wal.files === undefined) return undefined;
-  const held =
-    `PostgreSQL's WAL directory holds ${wal.files} segment files; ` +
-    `max_wal_size allows ${wal.room}`;
-  if (wal.files >= wal.room) return held;
-  return (
-    `${held}: the load runs may create files, and commits can wait while one is written ` +
-    '(each run counts them); a min_wal_size as large as max_wal_size keeps them'
   );
 }

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/sql.js';
 import { elapsed } from './clock.js';
-import { countWalFiles } from './machine.js';
+import { countWalFiles } from './wal-segments.js';
 
 interface ActivityRow {
   pid: number;

@@ -11,7 +11,7 @@ import { REPO_ROOT } from './children.js';
 import { summarizeProfiles } from './cpu-profile.js';
 import { benchConfig } from './environment.js';
 import { runLoadRuns } from './load-runs.js';
-import { describeMachine, machineLine, walDirectoryLine } from './machine.js';
+import { describeMachine, machineLine } from './machine.js';
 import { Monitors } from './monitors.js';
 import { fileStamp } from './output.js';
 import { resetStatements, statementsStatus, topStatements } from './pg-statements.js';
@@ -24,6 +24,7 @@ import { deletePrefix } from './redis-prefix.js';
 import { Stack } from './stack.js';
 import { evaluateTargets, type Results } from './targets.js';
 import { Timeline } from './timeline.js';
+import { walDirectoryLine } from './wal-segments.js';
 
 /** What main needs to clean up after an interrupted run. */
 export interface Lifecycle {

@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  countWalFiles,
-  describeMachine,
-  machineLine,
-  walDirectoryLine,
-} from '../../src/bench/machine.js';
+import { describeMachine, machineLine } from '../../src/bench/machine.js';
+import { countWalFiles, walDirectoryLine } from '../../src/bench/wal-segments.js';
 import { createSql } from '../../src/db/sql.js';
 import { createRedis } from '../../src/redis/connection.js';
 import { testConfig } from '../support/env.js';
