@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
@@ -340,6 +340,36 @@ describe('over a real socket', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** Sends `head` (request line and headers) as written, with no body; answers the status. */
+  async function statusOfRaw(head: string[]): Promise<number> {
+    const { port } = server.address() as AddressInfo;
+    const text = await new Promise<string>((resolve, reject) => {
+      // Written, not ended: a client that half-closes is taken as gone. The
+      // server closes the connection once it has answered.
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `${[...head, `Authorization: Bearer ${key}`, 'Connection: close'].join('\r\n')}\r\n\r\n`,
+        );
+      });
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.on('error', reject);
+    });
+    return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+  }
+
+  it('reads a request without Content-Length or Transfer-Encoding as having no body', async () => {
+    // HTTP/1.1 frames such a request's body as empty, as curl -X POST sends it.
+    const rotate = 'POST /v1/webhook-endpoints/whep_missing/rotate-secret HTTP/1.1';
+    for (const type of [[], ['Content-Type: application/json']]) {
+      expect(await statusOfRaw([rotate, 'Host: localhost', ...type]), type.join()).toBe(404);
+    }
+    expect(await statusOfRaw(['PUT /v1/accounts HTTP/1.1', 'Host: localhost'])).toBe(404);
+    // A route that needs a body says which fields are missing.
+    expect(await statusOfRaw(['POST /v1/accounts HTTP/1.1', 'Host: localhost'])).toBe(422);
+  });
 
   it('answers an oversized body with 413, not a reset connection', async () => {
     const huge = JSON.stringify({ description: 'x'.repeat(app.config.MAX_BODY_BYTES * 4) });

@@ -10,19 +10,27 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  * Checks a request body before any route sees it: JSON media type (415),
  * size (413, answered after the body is drained so the client reads the
  * answer instead of a reset connection), syntax (400), and text that
- * PostgreSQL could not store or JavaScript would drop (422).
+ * PostgreSQL could not store or JavaScript would drop (422). An empty body is
+ * no body: the route answers as it does to a request without one.
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!METHODS_WITH_BODY.has(c.req.method) || !hasBody(c.req.raw)) return next();
+    const request = c.req.raw;
+    if (!METHODS_WITH_BODY.has(c.req.method) || !mayHaveBody(request)) return next();
+
+    // Read first: without a Content-Length (chunked, or no framing at all,
+    // which HTTP/1.1 reads as empty, as `curl -X POST` sends) only reading
+    // tells an empty body from another.
+    const text = await readLimited(request, maxBytes);
+    // Hono keeps body promises in this cache; priming it lets the route's
+    // validator read the body this middleware has already consumed.
+    if (text !== undefined) Object.assign(c.req.bodyCache, { text: Promise.resolve(text) });
+    if (text === '') return next();
 
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
     if (!JSON_MEDIA_TYPE.test(mediaType)) {
-      await drain(c.req.raw);
       throw new AppError('unsupported_media_type', 'send the body as application/json');
     }
-
-    const text = await readLimited(c.req.raw, maxBytes);
     if (text === undefined) {
       throw new AppError('payload_too_large', `the body must not exceed ${maxBytes} bytes`);
     }
@@ -38,14 +46,11 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
         errors: [problem],
       });
     }
-    // Hono keeps body promises in this cache; priming it lets the route's
-    // validator read the body this middleware has already consumed.
-    Object.assign(c.req.bodyCache, { text: Promise.resolve(text) });
     await next();
   };
 }
 
-function hasBody(request: Request): boolean {
+function mayHaveBody(request: Request): boolean {
   const length = request.headers.get('content-length');
   if (length !== null) return Number(length) > 0;
   return request.body !== null;
