@@ -118,6 +118,26 @@ describe('every route', () => {
     }
   });
 
+  it('refuses a body on a route that takes none, naming its fields', async () => {
+    const bodiless = (await documentedRoutes()).filter((r) => r.method === 'POST' && !r.body);
+    expect(bodiless.length).toBeGreaterThanOrEqual(2);
+    for (const { method, path } of bodiless) {
+      const headers = { 'idempotency-key': `no-body-${path}` };
+      const fields = await call(app, method, path, { key, headers, body: { colour: 1 } });
+      expect(fields.status, path).toBe(422);
+      expectProblem(fields, 'validation_error');
+      expect(fields.body.errors, path).toEqual([{ field: 'colour', message: 'not a field' }]);
+      const text = await call(app, method, path, { key, headers, body: 'hello' });
+      expect(text.status, path).toBe(422);
+      expect(text.body.errors, path).toEqual([
+        { field: '(body)', message: 'this route takes no body' },
+      ]);
+      // An empty object names nothing: the route answers as without a body.
+      const empty = await call(app, method, path, { key, headers, body: {} });
+      expect(empty.status, path).toBe(404);
+    }
+  });
+
   it('records nothing for a request refused for its query; names unknown body fields', async () => {
     const body = { source_account_id: account, destination_account_id: other, amount: 5 };
     const headers = { 'idempotency-key': 'query-then-clean' };

@@ -12,6 +12,7 @@ import {
   type WebhookServiceDeps,
 } from '../../services/webhook-endpoints.js';
 import { deliveryView, endpointView, endpointWithSecretView } from '../../webhooks/views.js';
+import { noBody } from '../middleware/no-body.js';
 import { noQuery } from '../middleware/no-query.js';
 import { actorOf, idempotentRequest, listBody, markReplay } from '../request.js';
 import { errorResponses, IdempotencyHeaders, idParam, PageQuery } from '../schemas/common.js';
@@ -104,7 +105,7 @@ const remove = createRoute({
 
 const rotate = createRoute({
   method: 'post',
-  middleware: [noQuery],
+  middleware: [noQuery, noBody],
   path: '/v1/webhook-endpoints/{id}/rotate-secret',
   tags,
   summary: 'Issue a new signing secret',
@@ -135,7 +136,7 @@ const deliveries = createRoute({
 
 const retry = createRoute({
   method: 'post',
-  middleware: [noQuery],
+  middleware: [noQuery, noBody],
   path: '/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry',
   tags,
   summary: 'Send a delivery again now',
