@@ -8,12 +8,13 @@ import {
 } from '../data/accounts.js';
 import { listEntries } from '../data/entries.js';
 import { appendEvents } from '../data/events.js';
-import { type Page, type PageRequest, toPage } from '../data/pagination.js';
+import type { Page, PageRequest } from '../data/pagination.js';
 import { insertAudit } from '../data/tenants.js';
 import type { Db, Sql, TransactionSql } from '../db/sql.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { IdempotentOperation } from './idempotency.js';
+import { pageOf } from './pages.js';
 import { accountView, type EntryRow } from './views.js';
 
 export interface OpenAccountInput {
@@ -77,7 +78,8 @@ export async function pageAccounts(
   page: PageRequest,
   filter: { reference?: string | undefined },
 ): Promise<Page<AccountRow>> {
-  return toPage(await listAccounts(db, tenantId, page, filter), page.limit);
+  const rows = await listAccounts(db, tenantId, page, filter);
+  return pageOf(db, rows, page, { list: 'accounts', scope: tenantId });
 }
 
 /**
@@ -111,7 +113,8 @@ export async function pageEntries(
   page: PageRequest,
 ): Promise<Page<EntryRow>> {
   await getAccount(db, tenantId, accountId);
-  return toPage(await listEntries(db, accountId, page), page.limit);
+  const rows = await listEntries(db, accountId, page);
+  return pageOf(db, rows, page, { list: 'entries', scope: accountId });
 }
 
 function notFound(id: string): AppError {

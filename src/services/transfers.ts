@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { findAccounts } from '../data/accounts.js';
-import { type Page, type PageRequest, toPage } from '../data/pagination.js';
+import type { Page, PageRequest } from '../data/pagination.js';
 import {
   findTransfer,
   insertTransfer,
@@ -21,6 +21,7 @@ import type { TransferQueues } from '../queue/transfer-queues.js';
 import type { Redis } from '../redis/connection.js';
 import type { Actor } from './accounts.js';
 import { type IdempotencyDeps, type IdempotentRequest, runIdempotent } from './idempotency.js';
+import { pageOf } from './pages.js';
 
 export interface TransferInput {
   sourceAccountId: string;
@@ -217,5 +218,6 @@ export async function pageTransfers(
   page: PageRequest,
   filter: TransferFilter,
 ): Promise<Page<TransferRow>> {
-  return toPage(await listTransfers(db, tenantId, page, filter), page.limit);
+  const rows = await listTransfers(db, tenantId, page, filter);
+  return pageOf(db, rows, page, { list: 'transfers', scope: tenantId });
 }

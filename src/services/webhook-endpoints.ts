@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { type Page, type PageRequest, toPage } from '../data/pagination.js';
+import type { Page, PageRequest } from '../data/pagination.js';
 import { insertAudit } from '../data/tenants.js';
 import {
   type AttemptRow,
@@ -28,6 +28,7 @@ import { generateSecret } from '../webhooks/signing.js';
 import { resolveSafeUrl } from '../webhooks/url-safety.js';
 import type { Actor } from './accounts.js';
 import { type IdempotencyDeps, type IdempotentRequest, runIdempotent } from './idempotency.js';
+import { pageOf } from './pages.js';
 
 export interface WebhookServiceDeps extends IdempotencyDeps {
   config: IdempotencyDeps['config'] &
@@ -120,7 +121,8 @@ export async function pageEndpoints(
   tenantId: string,
   page: PageRequest,
 ): Promise<Page<EndpointRow>> {
-  return toPage(await listEndpoints(db, tenantId, page), page.limit);
+  const rows = await listEndpoints(db, tenantId, page);
+  return pageOf(db, rows, page, { list: 'webhook_endpoints', scope: tenantId });
 }
 
 /**
@@ -217,7 +219,8 @@ export async function pageDeliveries(
   filter: { status?: DeliveryStatus | undefined },
 ): Promise<Page<DeliveryWithAttempts>> {
   await getEndpoint(db, tenantId, endpointId);
-  const rows = toPage(await listDeliveries(db, endpointId, page, filter), page.limit);
+  const found = await listDeliveries(db, endpointId, page, filter);
+  const rows = await pageOf(db, found, page, { list: 'webhook_deliveries', scope: endpointId });
   const attempts = await listAttempts(
     db,
     rows.data.map((row) => row.id),
