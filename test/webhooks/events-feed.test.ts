@@ -89,6 +89,16 @@ describe('GET /v1/events', () => {
       { key: tenant.key },
     );
     expect(second.body.data.map((event) => event.sequence)).toEqual([3, 4]);
+    const both = await call<{ errors: unknown[] }>(
+      app,
+      'GET',
+      `/v1/events?after=4&starting_after=${first.body.next_cursor}`,
+      { key: tenant.key },
+    );
+    expect(both.status).toBe(422);
+    expect(both.body.errors).toEqual([
+      { field: 'starting_after', message: 'give either after or starting_after, not both' },
+    ]);
 
     const typed = await call<Feed>(app, 'GET', '/v1/events?type=transfer.failed', {
       key: tenant.key,

@@ -36,4 +36,8 @@ export const EventFeedQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(20),
     type: EventType.optional(),
   })
-  .strict();
+  .strict()
+  .refine((query) => query.after === undefined || query.starting_after === undefined, {
+    path: ['starting_after'],
+    message: 'give either after or starting_after, not both',
+  });
