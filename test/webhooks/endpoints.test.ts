@@ -108,6 +108,23 @@ describe('webhook endpoints API', () => {
       });
       expect([body, answer.status]).toEqual([body, 422]);
     }
+    const unknownType = await call<{ errors: unknown[] }>(
+      env.app,
+      'POST',
+      '/v1/webhook-endpoints',
+      {
+        key: tenant.key,
+        body: { url: 'http://127.0.0.1:9/', event_types: ['transfer.posted', 'transfer.lost'] },
+      },
+    );
+    expect(unknownType.body.errors).toEqual([
+      {
+        field: 'event_types.1',
+        message:
+          'Invalid option: expected one of "transfer.posted"|"transfer.failed"|' +
+          '"account.closed"|"endpoint.disabled"|"*"',
+      },
+    ]);
     const star = await createEndpoint(env.app, tenant.key, 'http://127.0.0.1:9/', [
       'transfer.posted',
       '*',

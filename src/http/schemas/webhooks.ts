@@ -2,8 +2,9 @@ import { z } from '@hono/zod-openapi';
 import { listOf, Timestamp } from './common.js';
 import { EventType } from './events.js';
 
+/** One enum rather than a union, so that a wrong type is answered with the ones there are. */
 export const EndpointEventType = z
-  .union([EventType, z.literal('*')])
+  .enum([...EventType.options, '*'])
   .openapi({ description: 'An event type, or `*` for every type.' });
 
 const Url = z.string().min(1).max(2048).openapi({ example: 'https://example.com/webhooks' });
