@@ -67,11 +67,6 @@ export async function listAccounts(
     limit ${page.limit + 1}`;
 }
 
-export async function accountExists(db: Db, tenantId: string, id: string): Promise<boolean> {
-  const rows = await db`select 1 from accounts where id = ${id} and tenant_id = ${tenantId}`;
-  return rows.length > 0;
-}
-
 export async function hasPendingTransfers(db: Db, accountId: string): Promise<boolean> {
   const rows = await db`
     select 1 from transfers where status = 'pending' and source_account_id = ${accountId}

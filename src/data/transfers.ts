@@ -90,11 +90,6 @@ export async function listTransfers(
     limit ${page.limit + 1}`;
 }
 
-export async function transferExists(db: Db, tenantId: string, id: string): Promise<boolean> {
-  const rows = await db`select 1 from transfers where id = ${id} and tenant_id = ${tenantId}`;
-  return rows.length > 0;
-}
-
 /** First key of the advisory locks that serialize acceptance per source account. */
 const SOURCE_LOCK_NAMESPACE = 727_366_301;
 
