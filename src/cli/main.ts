@@ -17,9 +17,9 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      name: { type: 'string' },
-      tenant: { type: 'string' },
-      key: { type: 'string' },
+      name: { type: 'string', multiple: true },
+      tenant: { type: 'string', multiple: true },
+      key: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -29,6 +29,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
+  // Collected rather than let the last one win: two names, say, are a mistake to point out.
+  const repeated = (['name', 'tenant', 'key'] as const).find(
+    (option) => (values[option]?.length ?? 0) > 1,
+  );
+  if (repeated) {
+    process.stderr.write(`give --${repeated} once\n`);
+    return 2;
+  }
+  const [name, tenant, key] = [values.name?.[0], values.tenant?.[0], values.key?.[0]];
 
   const config = loadConfig();
   if (command === 'migrate') {
@@ -39,28 +48,38 @@ async function main(argv: string[]): Promise<number> {
 
   const sql = createSql(config, { max: 2, application: 'fintech-core-cli' });
   try {
-    if (command === 'tenant create' && values.name) {
-      const { tenant, key, secret } = await createTenant(sql, values.name);
-      print(values.json, { tenant_id: tenant.id, key_id: key.id, api_key: secret });
+    if (command === 'tenant create' && name) {
+      const created = await createTenant(sql, name);
+      print(values.json, {
+        tenant_id: created.tenant.id,
+        key_id: created.key.id,
+        api_key: created.secret,
+      });
       return 0;
     }
-    if (command === 'key create' && values.tenant) {
-      const issued = await createApiKey(sql, values.tenant);
+    if (command === 'key create' && tenant) {
+      const issued = await createApiKey(sql, tenant);
       if (!issued) {
-        process.stderr.write(`no such tenant: ${values.tenant}\n`);
+        process.stderr.write(`no such tenant: ${tenant}\n`);
         return 1;
       }
-      const { key, secret } = issued;
-      print(values.json, { tenant_id: key.tenantId, key_id: key.id, api_key: secret });
+      print(values.json, {
+        tenant_id: issued.key.tenantId,
+        key_id: issued.key.id,
+        api_key: issued.secret,
+      });
       return 0;
     }
-    if (command === 'key revoke' && values.key) {
-      const key = await revokeApiKey(sql, values.key);
-      if (!key) {
-        process.stderr.write(`no such key: ${values.key}\n`);
+    if (command === 'key revoke' && key) {
+      const revoked = await revokeApiKey(sql, key);
+      if (!revoked) {
+        process.stderr.write(`no such key: ${key}\n`);
         return 1;
       }
-      print(values.json, { key_id: key.id, revoked_at: key.revokedAt?.toISOString() ?? null });
+      print(values.json, {
+        key_id: revoked.id,
+        revoked_at: revoked.revokedAt?.toISOString() ?? null,
+      });
       return 0;
     }
     process.stderr.write(`${USAGE}\n`);

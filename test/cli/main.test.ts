@@ -33,6 +33,11 @@ describe('the operator CLI', () => {
     expect(JSON.parse(key.stdout)).toMatchObject({ tenant_id: tenantId });
   });
 
+  it('refuses an option given twice rather than taking the last', async () => {
+    const answer = await cli('tenant', 'create', '--name', 'A', '--name', 'B');
+    expect(answer).toEqual({ code: 2, stdout: '', stderr: 'give --name once\n' });
+  });
+
   it('says so when the tenant of a new key does not exist', async () => {
     const answer = await cli('key', 'create', '--tenant', 'ten_nope');
     expect(answer).toEqual({ code: 1, stdout: '', stderr: 'no such tenant: ten_nope\n' });
