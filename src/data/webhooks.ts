@@ -276,21 +276,29 @@ export interface NewDelivery {
   nextAttemptAt: Date;
 }
 
-/** Inserts deliveries; one that exists for the same event and endpoint is left alone. */
+/**
+ * Inserts deliveries; one that exists for the same event and endpoint is left
+ * alone. The rows travel as one array per column: a batch of events fanned
+ * out to many endpoints has more deliveries than a statement could carry
+ * parameters if each delivery took its own.
+ */
 export async function insertDeliveries(
   tx: TransactionSql,
   deliveries: NewDelivery[],
 ): Promise<{ id: string; nextAttemptAt: Date }[]> {
   if (deliveries.length === 0) return [];
+  const column = <V>(pick: (delivery: NewDelivery) => V) => deliveries.map(pick);
   return tx<{ id: string; nextAttemptAt: Date }[]>`
-    insert into webhook_deliveries ${tx(
-      deliveries,
-      'id',
-      'tenantId',
-      'endpointId',
-      'eventId',
-      'nextAttemptAt',
-    )}
+    insert into webhook_deliveries (id, tenant_id, endpoint_id, event_id, next_attempt_at)
+    select id, tenant_id, endpoint_id, event_id, next_attempt_at from unnest(
+      ${column((d) => d.id)}::text[],
+      ${column((d) => d.tenantId)}::text[],
+      ${column((d) => d.endpointId)}::text[],
+      ${column((d) => d.eventId)}::text[],
+      ${column((d) => d.nextAttemptAt.toISOString())}::timestamptz[])
+      with ordinality as d (id, tenant_id, endpoint_id, event_id, next_attempt_at, ordinal)
+    -- In the order given, as the sequence numbers that order the list read.
+    order by ordinal
     on conflict (event_id, endpoint_id) do nothing
     returning id, next_attempt_at`;
 }
