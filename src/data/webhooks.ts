@@ -82,17 +82,18 @@ export async function insertEndpoint(db: Db, endpoint: NewEndpoint): Promise<End
   return row;
 }
 
-/** A tenant's endpoint that is not deleted. */
+/** A tenant's endpoint that is not deleted, or, with `includeDeleted`, any of its endpoints. */
 export async function findEndpoint(
   db: Db,
   tenantId: string,
   id: string,
-  options: { forUpdate?: boolean } = {},
+  options: { forUpdate?: boolean; includeDeleted?: boolean } = {},
 ): Promise<EndpointRow | undefined> {
   const lock = options.forUpdate ? db`for update` : db``;
+  const live = options.includeDeleted ? db`` : db`and deleted_at is null`;
   const [row] = await db<EndpointRow[]>`
     select ${db.unsafe(ENDPOINT_COLUMNS)} from webhook_endpoints
-    where id = ${id} and tenant_id = ${tenantId} and deleted_at is null ${lock}`;
+    where id = ${id} and tenant_id = ${tenantId} ${live} ${lock}`;
   return row;
 }
 

@@ -104,7 +104,9 @@ export async function createEndpoint(
     resourceType: 'webhook_endpoint',
     status: 201,
     newId: () => newId('whep'),
-    load: (db, id) => findEndpoint(db, actor.tenantId, id),
+    // A deleted endpoint is still what the key created: its replay answers
+    // it as it is now, rather than registering another.
+    load: (db, id) => findEndpoint(db, actor.tenantId, id, { includeDeleted: true }),
     create: (tx, id) => create(tx, id),
   });
   return { resource: result.resource, replayed: result.replayed };

@@ -93,6 +93,31 @@ describe('webhook endpoints API', () => {
     expect(stored?.secret).toBe(rotated.body.secret);
   });
 
+  it('replays a creation whose endpoint was deleted as that endpoint, creating none', async () => {
+    const tenant = await newTenant(env.app.sql);
+    const body = { url: 'http://127.0.0.1:9/hook', event_types: ['*'] };
+    const headers = { 'idempotency-key': 'create-then-delete' };
+    const first = await call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', {
+      key: tenant.key,
+      body,
+      headers,
+    });
+    const path = `/v1/webhook-endpoints/${first.body.id}`;
+    expect((await call(env.app, 'DELETE', path, { key: tenant.key })).status).toBe(200);
+    const replay = await call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', {
+      key: tenant.key,
+      body,
+      headers,
+    });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toMatchObject({ id: first.body.id, deleted: true });
+    expect(replay.body.secret).toBeUndefined();
+    const [count] = await env.app.sql<{ n: number }[]>`
+      select count(*)::int as n from webhook_endpoints where tenant_id = ${tenant.tenantId}`;
+    expect(count?.n).toBe(1);
+  });
+
   it('validates event types and URLs', async () => {
     const tenant = await newTenant(env.app.sql);
     const bad = [
