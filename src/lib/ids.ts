@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
+/** Longer than any id `newId` makes: an id past it names nothing, whatever it holds. */
+export const MAX_ID_LENGTH = 64;
+
 function encodeTime(ms: number): string {
   let out = '';
   let rest = ms;

@@ -21,7 +21,7 @@ import {
 } from '../data/webhooks.js';
 import type { Db, Sql, TransactionSql } from '../db/sql.js';
 import { AppError } from '../lib/errors.js';
-import { newId } from '../lib/ids.js';
+import { MAX_ID_LENGTH, newId } from '../lib/ids.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryQueue } from '../webhooks/queue.js';
 import { generateSecret } from '../webhooks/signing.js';
@@ -182,6 +182,8 @@ export async function rotateEndpointSecret(
   id: string,
   request: IdempotentRequest | undefined,
 ): Promise<Issued<EndpointRow>> {
+  // Checked before the key is recorded, whose scope holds the path, id and all.
+  if (id.length > MAX_ID_LENGTH) throw endpointNotFound(id.slice(0, MAX_ID_LENGTH));
   const rotate = async (tx: TransactionSql) => {
     const endpoint = await findEndpoint(tx, actor.tenantId, id, { forUpdate: true });
     if (!endpoint) throw endpointNotFound(id);
@@ -249,6 +251,10 @@ export async function retryDelivery(
   ids: { endpointId: string; deliveryId: string },
   request: IdempotentRequest | undefined,
 ): Promise<Issued<DeliveryWithAttempts>> {
+  // Checked before the key is recorded, whose scope holds the path, ids and all.
+  if (ids.endpointId.length > MAX_ID_LENGTH || ids.deliveryId.length > MAX_ID_LENGTH) {
+    throw deliveryNotFound(ids.deliveryId.slice(0, MAX_ID_LENGTH));
+  }
   const load = (db: Db) => findEndpointDelivery(db, actor.tenantId, ids.endpointId, ids.deliveryId);
   const retry = async (tx: TransactionSql) => {
     const endpoint = await findEndpoint(tx, actor.tenantId, ids.endpointId);

@@ -101,6 +101,21 @@ describe('every route', () => {
     }
   });
 
+  it('answers 404 for an id far longer than any it issues, on every route that takes one', async () => {
+    const routes = (await documentedRoutes()).filter((route) => route.path.includes('x_missing'));
+    for (const { method, path, body } of routes) {
+      const long = path.replaceAll('x_missing', `x_${'y'.repeat(3_000)}`);
+      const answer = await call(app, method, long, {
+        key,
+        body: body ? {} : undefined,
+        headers: { 'idempotency-key': `long-id-${method}-${path}` },
+      });
+      // A route with a body may find its fields wanting first (422).
+      if (body) expect(answer.status, `${method} ${path}`).toBeLessThan(500);
+      else expect(answer.status, `${method} ${path}`).toBe(404);
+    }
+  });
+
   it('refuses a query parameter the route does not take, naming it', async () => {
     for (const { method, path, body } of await documentedRoutes()) {
       const answer = await call<{ errors: { field: string; message: string }[] }>(

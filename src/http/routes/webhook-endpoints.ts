@@ -31,10 +31,10 @@ import type { AppEnv, Deps } from '../types.js';
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 const EndpointId = idParam('whep');
 const DeliveryParams = EndpointId.extend({
+  // Any string, as for every id: one that cannot exist names nothing (404).
   delivery_id: z
     .string()
     .min(1)
-    .max(64)
     .openapi({
       param: { name: 'delivery_id', in: 'path' },
       example: 'whdl_01hx0000000000000000000000',
