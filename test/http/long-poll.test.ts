@@ -83,6 +83,24 @@ describe('GET /v1/transfers/{id}?wait=N', () => {
   });
 });
 
+describe('LONG_POLL_MAX_SECONDS', () => {
+  it('answers a longer wait with 422, as the largest one accepted, rather than cutting it', async () => {
+    const short = await startTestApp({ LONG_POLL_MAX_SECONDS: '2' });
+    try {
+      const own = (await newTenant(short.sql)).key;
+      const longer = await call<{ errors: unknown[] }>(short, 'GET', '/v1/transfers/tr_x?wait=3', {
+        key: own,
+      });
+      expect(longer.status).toBe(422);
+      expect(longer.body.errors).toEqual([{ field: 'wait', message: 'at most 2 seconds here' }]);
+      const within = await call(short, 'GET', '/v1/transfers/tr_x?wait=2', { key: own });
+      expect(within.status).toBe(404);
+    } finally {
+      await short.close();
+    }
+  });
+});
+
 describe('SettledWaiters.listening', () => {
   it('is true once subscribed, and false once the connection is gone', async () => {
     const subscriber = createRedis(app.config, { blocking: true });

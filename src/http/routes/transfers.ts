@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { AppError } from '../../lib/errors.js';
 import { awaitFinalTransfer, createTransferReader } from '../../services/transfer-waits.js';
 import {
   acceptTransfer,
@@ -106,7 +107,15 @@ export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): vo
   app.openapi(read, async (c) => {
     const tenantId = actorOf(c).tenantId;
     const { id } = c.req.valid('param');
-    const waitSeconds = Math.min(c.req.valid('query').wait ?? 0, deps.config.LONG_POLL_MAX_SECONDS);
+    const waitSeconds = c.req.valid('query').wait ?? 0;
+    // The schema takes up to 30; a server may be set to take less.
+    if (waitSeconds > deps.config.LONG_POLL_MAX_SECONDS) {
+      throw new AppError('validation_error', 'the request has invalid fields', {
+        errors: [
+          { field: 'wait', message: `at most ${deps.config.LONG_POLL_MAX_SECONDS} seconds here` },
+        ],
+      });
+    }
 
     const transfer =
       waitSeconds > 0
