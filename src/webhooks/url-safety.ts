@@ -77,7 +77,16 @@ const FORBIDDEN: readonly { kind: string; ranges: readonly [string, number, Fami
       ['203.0.113.0', 24, 'ipv4'],
       ['240.0.0.0', 4, 'ipv4'],
       ['::', 96, 'ipv6'],
+      // Prefixes that carry an IPv4 address inside the IPv6 one (NAT64, its
+      // local-use range, IPv4-translated, 6to4, and Teredo within the IETF
+      // block), so that a metadata or loopback address could hide in them;
+      // and 100::/64, which only discards.
       ['64:ff9b::', 96, 'ipv6'],
+      ['64:ff9b:1::', 48, 'ipv6'],
+      ['::ffff:0:0:0', 96, 'ipv6'],
+      ['2002::', 16, 'ipv6'],
+      ['2001::', 23, 'ipv6'],
+      ['100::', 64, 'ipv6'],
       ['2001:db8::', 32, 'ipv6'],
       ['fec0::', 10, 'ipv6'],
     ],

@@ -38,6 +38,19 @@ describe('address classification', () => {
     expect(forbiddenAddressKind('255.255.255.255')).toBe('a reserved');
   });
 
+  it('refuses the IPv6 ranges that embed an IPv4 address or reach no host of their own', () => {
+    for (const address of [
+      '64:ff9b:1::a9fe:a9fe', // local-use NAT64 of the metadata address
+      '2002:a9fe:a9fe::1', // 6to4 of the metadata address
+      '2002:7f00:1::1', // 6to4 of loopback
+      '::ffff:0:a9fe:a9fe', // IPv4-translated
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
+      '100::1', // discard-only
+    ]) {
+      expect([address, forbiddenAddressKind(address)]).toEqual([address, 'a reserved']);
+    }
+  });
+
   it('lets public addresses through', () => {
     for (const address of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2a00::1']) {
       expect(forbiddenAddressKind(address)).toBeUndefined();
