@@ -31,6 +31,25 @@ describe('API documentation', () => {
     );
   });
 
+  it('documents 409 on every operation that takes an Idempotency-Key', async () => {
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: { name: string }[]; responses: Record<string, unknown> }>
+      >;
+    };
+    const keyed = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) =>
+          operation.parameters?.some((parameter) => parameter.name === 'idempotency-key'),
+        )
+        .map(([method, operation]) => [`${method} ${path}`, '409' in operation.responses]),
+    );
+    expect(keyed.length).toBeGreaterThanOrEqual(4);
+    for (const [operation, documented] of keyed)
+      expect([operation, documented]).toEqual([operation, true]);
+  });
+
   it('renders the documentation page', async () => {
     const response = await app.request('/docs');
     expect(response.status).toBe(200);

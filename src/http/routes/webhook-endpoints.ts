@@ -15,7 +15,13 @@ import { deliveryView, endpointView, endpointWithSecretView } from '../../webhoo
 import { noBody } from '../middleware/no-body.js';
 import { noQuery } from '../middleware/no-query.js';
 import { actorOf, idempotentRequest, listBody, markReplay } from '../request.js';
-import { errorResponses, IdempotencyHeaders, idParam, PageQuery } from '../schemas/common.js';
+import {
+  conflictResponse,
+  errorResponses,
+  IdempotencyHeaders,
+  idParam,
+  PageQuery,
+} from '../schemas/common.js';
 import {
   CreateEndpointBody,
   Delivery,
@@ -58,6 +64,7 @@ const create = createRoute({
       ...json(EndpointWithSecret.or(Endpoint)),
     },
     ...errorResponses,
+    ...conflictResponse,
   },
 });
 
@@ -119,6 +126,7 @@ const rotate = createRoute({
       ...json(EndpointWithSecret.or(Endpoint)),
     },
     ...errorResponses,
+    ...conflictResponse,
   },
 });
 
@@ -144,6 +152,7 @@ const retry = createRoute({
   responses: {
     202: { description: 'The delivery, due now', ...json(Delivery) },
     ...errorResponses,
+    ...conflictResponse,
   },
 });
 
