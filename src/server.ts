@@ -17,7 +17,8 @@ import { DeliveryQueue } from './webhooks/queue.js';
  * The web process: stateless, any number behind a load balancer. On SIGTERM
  * it stops accepting connections, answers long-polls at once, lets requests
  * in flight finish (even those whose client left), closes keep-alive
- * connections as they fall idle, and only then closes its pools.
+ * connections as they fall idle, cuts after a grace those whose requests
+ * never finish arriving, and only then closes its pools.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -75,12 +76,19 @@ async function main(): Promise<void> {
       // `Connection: close`.
       const idleSweep = setInterval(() => closeIdle(server), 50);
       closeIdle(server);
+      // A client that holds a connection without finishing its request
+      // (sending nothing, or its headers or body slowly) would keep the server
+      // open until the shutdown timed out: after a grace, every connection
+      // still open is cut. A handler still running then goes on to its end,
+      // and is waited for; only its answer is lost, and the client may retry.
+      const cut = setTimeout(() => closeAll(server), unfinishedGraceMs(config));
       await inFlight.drain();
       await closed;
       // A connection that was midway through sending a request when the
       // first drain ended stayed open, and that request ran since: wait for
       // it, and for the work it left running after its answer.
       await inFlight.drain();
+      clearTimeout(cut);
       clearInterval(idleSweep);
       await Promise.all([queues.close(), deliveries.close()]);
       await closeRedis([redis, queueConnection, subscriber]);
@@ -92,6 +100,20 @@ async function main(): Promise<void> {
 
 function closeIdle(server: ReturnType<typeof serve>): void {
   if ('closeIdleConnections' in server) server.closeIdleConnections();
+}
+
+function closeAll(server: ReturnType<typeof serve>): void {
+  if ('closeAllConnections' in server) server.closeAllConnections();
+}
+
+/**
+ * How long a stopping web process waits for connections whose requests have
+ * not finished arriving: 5 s, or a third of the shutdown timeout if that is
+ * shorter. No request of this API takes seconds, long-polls aside, which a
+ * stop answers at once.
+ */
+function unfinishedGraceMs(config: { SHUTDOWN_TIMEOUT_MS: number }): number {
+  return Math.min(5_000, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 3));
 }
 
 await main();

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { newTenant } from '../support/app.js';
@@ -63,6 +64,32 @@ describe('web process shutdown', () => {
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     agent.destroy();
   });
+});
+
+describe('web process shutdown with unfinished requests', () => {
+  it('cuts connections whose requests never finish arriving, and still exits 0', async () => {
+    // A shutdown timeout well past the grace, so that waiting for these
+    // clients until it ran out would show as exit 1.
+    const config = testConfig({ SHUTDOWN_TIMEOUT_MS: '15000' });
+    const own = await startWeb(config);
+    const sockets = [
+      '', // connected, nothing sent
+      'GET /v1/accounts HTTP/1.1\r\nHost: localhost\r\n', // headers unfinished
+      `POST /v1/accounts HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${key}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"curr', // body unfinished
+    ].map((sent) => {
+      const socket = connect(own.port, '127.0.0.1', () => socket.write(sent));
+      socket.on('error', () => undefined);
+      return socket;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const stoppedAt = Date.now();
+    own.web.process.kill('SIGTERM');
+    expect(await own.web.exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    for (const socket of sockets) socket.destroy();
+  }, 30_000);
 });
 
 async function postAccount() {
