@@ -9,7 +9,7 @@ import type { Deps } from './http/types.js';
 import { stopOnSignals } from './lib/process-lifecycle.js';
 import { createLogger } from './logger.js';
 import { TransferQueues } from './queue/transfer-queues.js';
-import { closeRedis, createRedis } from './redis/connection.js';
+import { closeRedis, createRedis, cutRedis, redisAnswers } from './redis/connection.js';
 import { createAcceptancePool } from './services/transfers.js';
 import { DeliveryQueue } from './webhooks/queue.js';
 
@@ -90,6 +90,8 @@ async function main(): Promise<void> {
       await inFlight.drain();
       clearTimeout(cut);
       clearInterval(idleSweep);
+      // A Redis that answers nothing would hold the queues' close forever.
+      if (!(await redisAnswers(redis))) cutRedis([redis, queueConnection, subscriber]);
       await Promise.all([queues.close(), deliveries.close()]);
       await closeRedis([redis, queueConnection, subscriber]);
       revocations.stop();

@@ -36,6 +36,29 @@ export function createRedis(
 }
 
 /**
+ * Whether Redis answers a PING within the command timeout. A connection stays
+ * `ready` to a Redis that has stopped answering with its socket still open (a
+ * server stopped or stuck), and only a command's timeout tells; one that is
+ * not `ready` is taken as not answering at once. `probe` must not be a
+ * `blocking` connection, which waits forever.
+ */
+export async function redisAnswers(probe: Redis): Promise<boolean> {
+  if (probe.status !== 'ready') return false;
+  return probe.ping().then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Cuts connections at once: every command they still wait for fails, so that
+ * a stop does not wait for replies from a Redis that will not give them.
+ */
+export function cutRedis(connections: Redis[]): void {
+  for (const connection of connections) connection.disconnect();
+}
+
+/**
  * Closes connections: QUIT, so that replies still due arrive, on those that
  * are up; the others (down, or never connected, whose queued commands would
  * hold a QUIT forever) are disconnected at once, as is one whose QUIT fails.

@@ -4,7 +4,7 @@ import type { Sql } from '../db/sql.js';
 import { errorLog } from '../lib/error-log.js';
 import type { Logger } from '../logger.js';
 import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
-import { closeRedis, createRedis } from '../redis/connection.js';
+import { closeRedis, createRedis, cutRedis, redisAnswers } from '../redis/connection.js';
 import { attemptDelivery, type DeliveryContext } from './delivery.js';
 import { type Dispatcher, startDispatcher } from './dispatcher.js';
 import { type DeliveryJobData, DeliveryQueue } from './queue.js';
@@ -82,10 +82,14 @@ export async function startWebhookRuntime(
     queue,
     dispatcher,
     async close() {
+      // As for transfer workers: with Redis away, or not answering, cut it
+      // first, so that nothing below waits for its replies, and let go of the
+      // jobs in hand.
+      const away = !(await redisAnswers(queueRedis));
+      if (away) cutRedis(connections);
       await dispatcher.stop();
       await sweeper.stop();
-      // As for transfer workers: with Redis away, let go of the job in hand.
-      await worker.close(workerRedis.status !== 'ready');
+      await worker.close(away);
       await queue.close();
       await closeRedis(connections);
     },

@@ -6,7 +6,7 @@ import { isTransientError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
 import { CAPPED_BACKOFF, retryDelayMs, TransferQueues } from '../queue/transfer-queues.js';
-import { closeRedis, createRedis } from '../redis/connection.js';
+import { closeRedis, createRedis, cutRedis, redisAnswers } from '../redis/connection.js';
 import { createSettledPublisher } from '../redis/settled.js';
 import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
@@ -103,12 +103,14 @@ export async function startTransferWorkers(
     queues,
     async close() {
       closing = true;
-      // With Redis away a worker cannot hand a job back or mark it done, and
-      // waiting for that would hold the stop until the timeout: let go of the
-      // jobs in hand instead. Their transactions commit or roll back on their
-      // own, and what is left pending is applied by the next run.
-      const force = redis.status !== 'ready';
-      await Promise.all(workers.map((worker) => worker.close(force)));
+      // With Redis away, or not answering, a worker cannot hand a job back or
+      // mark it done, and waiting for that would hold the stop until the
+      // timeout: cut Redis and let go of the jobs in hand instead. Their
+      // transactions commit or roll back on their own, and what is left
+      // pending is applied by the next run.
+      const away = !(await redisAnswers(redis));
+      if (away) cutRedis([...connections, redis]);
+      await Promise.all(workers.map((worker) => worker.close(away)));
       await sweeper?.stop();
       await sequencer.stop();
       await queues.close();
