@@ -35,11 +35,68 @@ export interface DeliveryContext {
   sql: Sql;
   queue: DeliveryQueue;
   logger: Logger;
+  /** This process's attempts in flight per endpoint; without it, no endpoint is limited. */
+  slots?: EndpointSlots;
+}
+
+/**
+ * Requests in flight per endpoint in one process, at most `limit` each, so
+ * that an endpoint that answers slowly or not at all holds no more than its
+ * share of the process's attempt slots, and the others' webhooks still go.
+ * A request that finds its endpoint's share taken waits a moment for a turn
+ * (an endpoint that answers fast frees one within it); past that, its attempt
+ * is put off.
+ */
+export class EndpointSlots {
+  private readonly endpoints = new Map<string, { taken: number; waiting: (() => void)[] }>();
+
+  constructor(
+    readonly limit: number,
+    readonly waitMs = 200,
+  ) {}
+
+  /** Half of a process's concurrent attempts, and at least one, per endpoint. */
+  static forConcurrency(concurrency: number): EndpointSlots {
+    return new EndpointSlots(Math.max(1, Math.floor(concurrency / 2)));
+  }
+
+  /** Resolves true once a slot of the endpoint is this caller's, false if none came in time. */
+  take(endpointId: string): Promise<boolean> {
+    const endpoint = this.endpoints.get(endpointId) ?? { taken: 0, waiting: [] };
+    this.endpoints.set(endpointId, endpoint);
+    if (endpoint.taken < this.limit) {
+      endpoint.taken++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const turn = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        endpoint.waiting.splice(endpoint.waiting.indexOf(turn), 1);
+        resolve(false);
+      }, this.waitMs);
+      endpoint.waiting.push(turn);
+    });
+  }
+
+  /** Gives the slot to the next caller waiting for the endpoint, or frees it. */
+  release(endpointId: string): void {
+    const endpoint = this.endpoints.get(endpointId);
+    if (!endpoint) return;
+    const next = endpoint.waiting.shift();
+    if (next) return next();
+    endpoint.taken--;
+    if (endpoint.taken === 0) this.endpoints.delete(endpointId);
+  }
 }
 
 export type AttemptSummary =
   /** Nothing to do: the delivery is gone, finished, or past this attempt. */
   | { outcome: 'stale' }
+  /** The endpoint has its share of requests in flight here: try again shortly. */
+  | { outcome: 'postponed'; endpointId: string }
   /** The endpoint was disabled or deleted; the delivery failed without a request. */
   | { outcome: 'endpoint_disabled'; eventId: string; endpointId: string }
   | {
@@ -92,8 +149,17 @@ export async function attemptDelivery(
     return { outcome: 'endpoint_disabled', eventId: event.id, endpointId: endpoint.id };
   }
 
+  const { slots } = context;
+  if (slots && !(await slots.take(endpoint.id))) {
+    return { outcome: 'postponed', endpointId: endpoint.id };
+  }
   const startedAt = new Date();
-  const result = await send(context.config, endpoint, event);
+  let result: SendResult;
+  try {
+    result = await send(context.config, endpoint, event);
+  } finally {
+    slots?.release(endpoint.id);
+  }
   const decision = decide(context.config, job.attempt, result);
 
   const recorded = await record(context, { job, endpoint, startedAt, result, decision });

@@ -1,11 +1,16 @@
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { errorLog } from '../lib/error-log.js';
 import type { Logger } from '../logger.js';
 import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
 import { closeRedis, createRedis, cutRedis, redisAnswers } from '../redis/connection.js';
-import { attemptDelivery, type DeliveryContext } from './delivery.js';
+import {
+  type AttemptSummary,
+  attemptDelivery,
+  type DeliveryContext,
+  EndpointSlots,
+} from './delivery.js';
 import { type Dispatcher, startDispatcher } from './dispatcher.js';
 import { type DeliveryJobData, DeliveryQueue } from './queue.js';
 import { startWebhookSweeper, type WebhookSweeper } from './sweeper.js';
@@ -46,7 +51,13 @@ export async function startWebhookRuntime(
   });
   const connections = [workerRedis, queueRedis, subscriber];
   const queue = new DeliveryQueue(config, queueRedis, deps.logger);
-  const context: DeliveryContext = { config, sql: deps.sql, queue, logger: deps.logger };
+  const context: DeliveryContext = {
+    config,
+    sql: deps.sql,
+    queue,
+    logger: deps.logger,
+    slots: EndpointSlots.forConcurrency(config.WEBHOOK_CONCURRENCY),
+  };
 
   let dispatcher: Dispatcher;
   try {
@@ -60,16 +71,20 @@ export async function startWebhookRuntime(
     throw error;
   }
 
-  const worker = new Worker<DeliveryJobData>(WEBHOOK_QUEUE_NAME, (job) => runJob(context, job), {
-    connection: workerRedis,
-    prefix: config.REDIS_PREFIX,
-    concurrency: config.WEBHOOK_CONCURRENCY,
-    lockDuration: config.WEBHOOK_JOB_LOCK_MS,
-    stalledInterval: Math.max(500, Math.floor(config.WEBHOOK_JOB_LOCK_MS / 2)),
-    // A job whose process died is run again; past this many times it fails
-    // and the sweeper retries it.
-    maxStalledCount: 3,
-  });
+  const worker = new Worker<DeliveryJobData>(
+    WEBHOOK_QUEUE_NAME,
+    (job, token) => runJob(context, job, token),
+    {
+      connection: workerRedis,
+      prefix: config.REDIS_PREFIX,
+      concurrency: config.WEBHOOK_CONCURRENCY,
+      lockDuration: config.WEBHOOK_JOB_LOCK_MS,
+      stalledInterval: Math.max(500, Math.floor(config.WEBHOOK_JOB_LOCK_MS / 2)),
+      // A job whose process died is run again; past this many times it fails
+      // and the sweeper retries it.
+      maxStalledCount: 3,
+    },
+  );
   worker.on('error', errorLog(deps.logger, {}, 'delivery queue error').report);
   const sweeper: WebhookSweeper = startWebhookSweeper({
     config,
@@ -96,21 +111,39 @@ export async function startWebhookRuntime(
   };
 }
 
-/** Runs one attempt and writes its one log line; the secret is never part of it. */
-async function runJob(context: DeliveryContext, job: Job<DeliveryJobData>): Promise<void> {
+/** How long a delivery waits while its endpoint has its share of attempts in flight. */
+const POSTPONE_MS = 1_000;
+
+/**
+ * Runs one attempt and writes its one log line; the secret is never part of
+ * it. An attempt whose endpoint has its share in flight is put back as a
+ * delayed job, not counted as an attempt, and runs again in about a second.
+ */
+async function runJob(
+  context: DeliveryContext,
+  job: Job<DeliveryJobData>,
+  token: string | undefined,
+): Promise<void> {
   const fields = {
     jobId: job.id,
     deliveryId: job.data.deliveryId,
     attempt: job.data.attempt,
     manual: job.data.manual,
   };
+  let summary: AttemptSummary;
   try {
-    const summary = await attemptDelivery(context, job.data);
-    const disabled = 'endpointDisabled' in summary && summary.endpointDisabled !== null;
-    const level = summary.outcome === 'failed' || disabled ? 'warn' : 'info';
-    context.logger[level]({ ...fields, ...summary }, 'delivery attempt');
+    summary = await attemptDelivery(context, job.data);
   } catch (error) {
     context.logger.warn({ ...fields, outcome: 'error', err: error }, 'delivery attempt');
     throw error;
   }
+  if (summary.outcome === 'postponed') {
+    context.logger.debug({ ...fields, ...summary }, 'delivery attempt');
+    await job.moveToDelayed(Date.now() + POSTPONE_MS * (0.5 + Math.random()), token);
+    // Tells BullMQ that the job was moved, not finished or failed.
+    throw new DelayedError();
+  }
+  const disabled = 'endpointDisabled' in summary && summary.endpointDisabled !== null;
+  const level = summary.outcome === 'failed' || disabled ? 'warn' : 'info';
+  context.logger[level]({ ...fields, ...summary }, 'delivery attempt');
 }
