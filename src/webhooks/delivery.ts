@@ -86,7 +86,10 @@ export class EndpointSlots {
     const endpoint = this.endpoints.get(endpointId);
     if (!endpoint) return;
     const next = endpoint.waiting.shift();
-    if (next) return next();
+    if (next) {
+      next();
+      return;
+    }
     endpoint.taken--;
     if (endpoint.taken === 0) this.endpoints.delete(endpointId);
   }
