@@ -2,13 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/queue/partitions.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+import { createScratchDatabase, dropScratchDatabase } from '../support/databases.js';
 
 let app: TestApp;
+let databaseUrl: string;
 
+// A database of its own: applying the pending transfers of a partition must
+// not apply those of other test files.
 beforeAll(async () => {
-  app = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
+  databaseUrl = await createScratchDatabase('cursor');
+  app = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true', DATABASE_URL: databaseUrl });
 });
-afterAll(() => app.close());
+afterAll(async () => {
+  await app.close();
+  await dropScratchDatabase(databaseUrl);
+});
 
 interface Items {
   key: string;
