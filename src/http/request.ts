@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Page } from '../data/pagination.js';
 import { fingerprint } from '../lib/canonical-json.js';
@@ -23,7 +24,7 @@ export function idempotentRequest(
   path: string,
   options: { required: boolean; body: unknown },
 ): IdempotentRequest | undefined {
-  const key = parseIdempotencyKey(c.req.header('idempotency-key'));
+  const key = parseIdempotencyKey(idempotencyKeyHeader(c));
   if (key === undefined) {
     if (!options.required) return undefined;
     throw new AppError('idempotency_key_missing', 'send an Idempotency-Key header');
@@ -37,6 +38,19 @@ export function idempotentRequest(
   };
 }
 
+/**
+ * The Idempotency-Key header. Sent more than once, its values would reach
+ * the request joined by a comma, as one key that neither line gave: that is
+ * refused. Only a request that came over a socket (`env.incoming`) tells.
+ */
+function idempotencyKeyHeader(c: Context<AppEnv>): string | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if ((incoming?.headersDistinct['idempotency-key']?.length ?? 0) > 1) {
+    throw new AppError('idempotency_key_invalid', 'send one Idempotency-Key header, not several');
+  }
+  return c.req.header('idempotency-key');
+}
+
 /** Marks an answer that repeats a stored result. */
 export function markReplay(c: Context<AppEnv>, replayed: boolean): void {
   if (replayed) c.header('idempotent-replayed', 'true');
@@ -47,7 +61,7 @@ export function markReplay(c: Context<AppEnv>, replayed: boolean): void {
  * validated, so that a missing key is always reported as such.
  */
 export const requireIdempotencyKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (parseIdempotencyKey(c.req.header('idempotency-key')) === undefined) {
+  if (parseIdempotencyKey(idempotencyKeyHeader(c)) === undefined) {
     throw new AppError('idempotency_key_missing', 'send an Idempotency-Key header');
   }
   await next();

@@ -378,15 +378,15 @@ describe('over a real socket', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  /** Sends `head` (request line and headers) as written, with no body; answers the status. */
-  async function statusOfRaw(head: string[]): Promise<number> {
+  /** Sends `head` (request line and headers) and `body` as written; answers the status. */
+  async function statusOfRaw(head: string[], body = ''): Promise<number> {
     const { port } = server.address() as AddressInfo;
     const text = await new Promise<string>((resolve, reject) => {
       // Written, not ended: a client that half-closes is taken as gone. The
       // server closes the connection once it has answered.
       const socket = connect(port, '127.0.0.1', () => {
         socket.write(
-          `${[...head, `Authorization: Bearer ${key}`, 'Connection: close'].join('\r\n')}\r\n\r\n`,
+          `${[...head, `Authorization: Bearer ${key}`, 'Connection: close'].join('\r\n')}\r\n\r\n${body}`,
         );
       });
       const chunks: Buffer[] = [];
@@ -406,6 +406,22 @@ describe('over a real socket', () => {
     expect(await statusOfRaw(['PUT /v1/accounts HTTP/1.1', 'Host: localhost'])).toBe(404);
     // A route that needs a body says which fields are missing.
     expect(await statusOfRaw(['POST /v1/accounts HTTP/1.1', 'Host: localhost'])).toBe(422);
+  });
+
+  it('refuses an Idempotency-Key sent twice rather than joining the two into one key', async () => {
+    const body = JSON.stringify({ currency: 'EUR' });
+    const head = [
+      'POST /v1/accounts HTTP/1.1',
+      'Host: localhost',
+      'Content-Type: application/json',
+      `Content-Length: ${body.length}`,
+      'Idempotency-Key: twice-a',
+      'Idempotency-Key: twice-b',
+    ];
+    expect(await statusOfRaw(head, body)).toBe(400);
+    const [row] = await app.sql<{ n: number }[]>`
+      select count(*)::int as n from idempotency_keys where key like 'twice-%'`;
+    expect(row?.n).toBe(0);
   });
 
   it('answers an oversized body with 413, not a reset connection', async () => {
