@@ -35,7 +35,7 @@ export interface DeliveryContext {
   sql: Sql;
   queue: DeliveryQueue;
   logger: Logger;
-  /** This process's attempts in flight per endpoint; without it, no endpoint is limited. */
+  /** This process's requests in flight per endpoint; without it, no endpoint is limited. */
   slots?: EndpointSlots;
 }
 
