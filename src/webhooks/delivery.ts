@@ -17,6 +17,7 @@ import type { Logger } from '../logger.js';
 import type { DeliveryJobData, DeliveryQueue } from './queue.js';
 import { nextRetryDelayMs, parseRetryAfter } from './schedule.js';
 import { type SendResult, sendWebhook } from './send.js';
+import type { SendShares } from './send-shares.js';
 import { signatureHeader } from './signing.js';
 import { resolveSafeUrl } from './url-safety.js';
 import { endpointView } from './views.js';
@@ -35,71 +36,15 @@ export interface DeliveryContext {
   sql: Sql;
   queue: DeliveryQueue;
   logger: Logger;
-  /** This process's requests in flight per endpoint; without it, no endpoint is limited. */
-  slots?: EndpointSlots;
-}
-
-/**
- * Requests in flight per endpoint in one process, at most `limit` each, so
- * that an endpoint that answers slowly or not at all holds no more than its
- * share of the process's attempt slots, and the others' webhooks still go.
- * A request that finds its endpoint's share taken waits a moment for a turn
- * (an endpoint that answers fast frees one within it); past that, its attempt
- * is put off.
- */
-export class EndpointSlots {
-  private readonly endpoints = new Map<string, { taken: number; waiting: (() => void)[] }>();
-
-  constructor(
-    readonly limit: number,
-    readonly waitMs = 200,
-  ) {}
-
-  /** Half of a process's concurrent attempts, and at least one, per endpoint. */
-  static forConcurrency(concurrency: number): EndpointSlots {
-    return new EndpointSlots(Math.max(1, Math.floor(concurrency / 2)));
-  }
-
-  /** Resolves true once a slot of the endpoint is this caller's, false if none came in time. */
-  take(endpointId: string): Promise<boolean> {
-    const endpoint = this.endpoints.get(endpointId) ?? { taken: 0, waiting: [] };
-    this.endpoints.set(endpointId, endpoint);
-    if (endpoint.taken < this.limit) {
-      endpoint.taken++;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const turn = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        endpoint.waiting.splice(endpoint.waiting.indexOf(turn), 1);
-        resolve(false);
-      }, this.waitMs);
-      endpoint.waiting.push(turn);
-    });
-  }
-
-  /** Gives the slot to the next caller waiting for the endpoint, or frees it. */
-  release(endpointId: string): void {
-    const endpoint = this.endpoints.get(endpointId);
-    if (!endpoint) return;
-    const next = endpoint.waiting.shift();
-    if (next) {
-      next();
-      return;
-    }
-    endpoint.taken--;
-    if (endpoint.taken === 0) this.endpoints.delete(endpointId);
-  }
+  /** This process's requests in flight per tenant; without it, no tenant is limited. */
+  shares?: SendShares;
 }
 
 export type AttemptSummary =
   /** Nothing to do: the delivery is gone, finished, or past this attempt. */
   | { outcome: 'stale' }
-  /** The endpoint has its share of requests in flight here: try again shortly. */
-  | { outcome: 'postponed'; endpointId: string }
+  /** The tenant has its share of requests in flight here: try again in `postponeMs`. */
+  | { outcome: 'postponed'; endpointId: string; postponeMs: number }
   /** The endpoint was disabled or deleted; the delivery failed without a request. */
   | { outcome: 'endpoint_disabled'; eventId: string; endpointId: string }
   | {
@@ -152,16 +97,16 @@ export async function attemptDelivery(
     return { outcome: 'endpoint_disabled', eventId: event.id, endpointId: endpoint.id };
   }
 
-  const { slots } = context;
-  if (slots && !(await slots.take(endpoint.id))) {
-    return { outcome: 'postponed', endpointId: endpoint.id };
+  const share = await context.shares?.take(endpoint.tenantId);
+  if (share && 'postponeMs' in share) {
+    return { outcome: 'postponed', endpointId: endpoint.id, postponeMs: share.postponeMs };
   }
   const startedAt = new Date();
   let result: SendResult;
   try {
     result = await send(context.config, endpoint, event);
   } finally {
-    slots?.release(endpoint.id);
+    share?.release();
   }
   const decision = decide(context.config, job.attempt, result);
 

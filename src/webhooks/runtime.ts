@@ -5,14 +5,10 @@ import { errorLog } from '../lib/error-log.js';
 import type { Logger } from '../logger.js';
 import { WEBHOOK_QUEUE_NAME } from '../queue/partitions.js';
 import { closeRedis, createRedis, cutRedis, redisAnswers } from '../redis/connection.js';
-import {
-  type AttemptSummary,
-  attemptDelivery,
-  type DeliveryContext,
-  EndpointSlots,
-} from './delivery.js';
+import { type AttemptSummary, attemptDelivery, type DeliveryContext } from './delivery.js';
 import { type Dispatcher, startDispatcher } from './dispatcher.js';
 import { type DeliveryJobData, DeliveryQueue } from './queue.js';
+import { SendShares } from './send-shares.js';
 import { startWebhookSweeper, type WebhookSweeper } from './sweeper.js';
 
 export interface WebhookRuntimeDeps {
@@ -56,7 +52,7 @@ export async function startWebhookRuntime(
     sql: deps.sql,
     queue,
     logger: deps.logger,
-    slots: EndpointSlots.forConcurrency(config.WEBHOOK_CONCURRENCY),
+    shares: SendShares.forConcurrency(config.WEBHOOK_CONCURRENCY, config.WEBHOOK_TIMEOUT_MS),
   };
 
   let dispatcher: Dispatcher;
@@ -111,13 +107,10 @@ export async function startWebhookRuntime(
   };
 }
 
-/** How long a delivery waits while its endpoint has its share of attempts in flight. */
-const POSTPONE_MS = 1_000;
-
 /**
  * Runs one attempt and writes its one log line; the secret is never part of
- * it. An attempt whose endpoint has its share in flight is put back as a
- * delayed job, not counted as an attempt, and runs again in about a second.
+ * it. An attempt whose tenant has its share of requests in flight is put
+ * back as a delayed job, not counted as an attempt (see `SendShares`).
  */
 async function runJob(
   context: DeliveryContext,
@@ -139,7 +132,8 @@ async function runJob(
   }
   if (summary.outcome === 'postponed') {
     context.logger.debug({ ...fields, ...summary }, 'delivery attempt');
-    await job.moveToDelayed(Date.now() + POSTPONE_MS * (0.5 + Math.random()), token);
+    const delayMs = summary.postponeMs * (0.75 + Math.random() / 2);
+    await job.moveToDelayed(Date.now() + delayMs, token);
     // Tells BullMQ that the job was moved, not finished or failed.
     throw new DelayedError();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EndpointSlots } from '../../src/webhooks/delivery.js';
+import { SendShares } from '../../src/webhooks/send-shares.js';
 import { newTenant } from '../support/app.js';
 import {
   appendTestEvents,
@@ -9,41 +9,55 @@ import {
   waitFor,
 } from './support.js';
 
-describe('one endpoint that never answers', () => {
-  // Four attempts at a time, each allowed 30 s: an endpoint that hangs could
+describe('a tenant whose endpoints never answer', () => {
+  // Four attempts at a time, each allowed 30 s: endpoints that hang could
   // hold every one of them for that long.
   const env = useWebhooksEnvironment({ WEBHOOK_CONCURRENCY: '4', WEBHOOK_TIMEOUT_MS: '30000' });
 
-  it('holds only its share of the attempts in flight; other endpoints are still served', async () => {
+  it('holds only its share of the attempts in flight; other tenants are still served', async () => {
     const hanging = await startReceiver(() => new Promise(() => undefined));
     const healthy = await startReceiver();
-    const stuck = await newTenant(env.app.sql, 'hanging endpoint');
-    await createEndpoint(env.app, stuck.key, hanging.url);
-    await appendTestEvents(env.app.sql, stuck.tenantId, 8);
-    await waitFor(() => hanging.requests.length > 0, 10_000, 'the hanging endpoint called');
+    const stuck = await newTenant(env.app.sql, 'hanging endpoints');
+    // Two endpoints, each with a backlog: together they would take every slot.
+    await createEndpoint(env.app, stuck.key, `${hanging.url}/1`);
+    await createEndpoint(env.app, stuck.key, `${hanging.url}/2`);
+    await appendTestEvents(env.app.sql, stuck.tenantId, 30);
+    await waitFor(() => hanging.requests.length > 0, 10_000, 'the hanging endpoints called');
 
     const other = await newTenant(env.app.sql, 'healthy endpoint');
     await createEndpoint(env.app, other.key, healthy.url);
-    const [event] = await appendTestEvents(env.app.sql, other.tenantId, 1);
-    // Within the hanging attempts' 30 s: a free attempt slot took it.
-    await waitFor(() => healthy.requests.length === 1, 10_000, 'the healthy endpoint served');
-    expect(healthy.requests[0]?.headers['webhook-id']).toBe(event?.id);
-    expect(hanging.requests.length).toBeLessThan(4);
+    const events = await appendTestEvents(env.app.sql, other.tenantId, 3);
+    // Well within the hanging requests' 30 s: the free slots took them.
+    await waitFor(() => healthy.requests.length === 3, 10_000, 'the healthy endpoint served');
+    expect(new Set(healthy.requests.map((r) => r.headers['webhook-id']))).toEqual(
+      new Set(events.map((event) => event.id)),
+    );
+    expect(hanging.requests.length).toBe(2);
     await Promise.all([hanging.close(), healthy.close()]);
   }, 30_000);
 });
 
-describe('EndpointSlots', () => {
-  it('lets each endpoint have its share, hands a freed slot to a waiter, and gives up in time', async () => {
-    const slots = new EndpointSlots(1, 50);
-    expect(await slots.take('whep_a')).toBe(true);
-    expect(await slots.take('whep_b')).toBe(true);
-    const waiter = slots.take('whep_a');
-    slots.release('whep_a');
-    expect(await waiter).toBe(true);
-    // The slot went to the waiter: nobody else gets it before the wait runs out.
-    expect(await slots.take('whep_a')).toBe(false);
-    slots.release('whep_a');
-    expect(await slots.take('whep_a')).toBe(true);
+describe('SendShares', () => {
+  it('gives each tenant its share, and a freed slot to a tenant waiting with young requests', async () => {
+    const shares = new SendShares(1, 10_000, 50);
+    const first = await shares.take('ten_a');
+    const other = await shares.take('ten_b');
+    expect('release' in first && 'release' in other).toBe(true);
+    const waiting = shares.take('ten_a');
+    if ('release' in first) first.release();
+    const handed = await waiting;
+    expect('release' in handed).toBe(true);
+    if ('release' in handed) handed.release();
+  });
+
+  it('puts an attempt off at once, for as long as the oldest request has run, once it is slow', async () => {
+    const shares = new SendShares(1, 10_000, 50);
+    const held = await shares.take('ten_a');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const answer = await shares.take('ten_a');
+    expect('postponeMs' in answer && answer.postponeMs).toBeGreaterThanOrEqual(1_200);
+    expect('postponeMs' in answer && answer.postponeMs).toBeLessThan(5_000);
+    if ('release' in held) held.release();
+    expect('release' in (await shares.take('ten_a'))).toBe(true);
   });
 });
