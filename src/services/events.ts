@@ -38,6 +38,8 @@ export async function getEvent(sql: Sql, tenantId: string, id: string): Promise<
 export interface EventFeedQuery {
   /** A sequence number or an event id; the page starts after it. */
   after?: string | undefined;
+  /** The parameter `after` came as, for a 422 that names it. */
+  cursorField?: 'after' | 'starting_after';
   limit: number;
   type?: EventType | undefined;
 }
@@ -56,18 +58,23 @@ export async function pageEvents(
   query: EventFeedQuery,
 ): Promise<Page<EventRow>> {
   await numberQueuedEvents(sql);
-  const afterSeq = await cursorSeq(sql, tenantId, query.after);
+  const afterSeq = await cursorSeq(sql, tenantId, query.after, query.cursorField ?? 'after');
   const rows = await listEventsAfter(sql, tenantId, afterSeq, query.limit, { type: query.type });
   return toPage(rows, query.limit);
 }
 
-async function cursorSeq(db: Db, tenantId: string, after: string | undefined): Promise<bigint> {
+async function cursorSeq(
+  db: Db,
+  tenantId: string,
+  after: string | undefined,
+  field: string,
+): Promise<bigint> {
   if (after === undefined) return 0n;
   if (/^\d{1,18}$/.test(after)) return BigInt(after);
   const event = await findEvent(db, tenantId, after);
   if (!event) {
     throw new AppError('validation_error', 'the cursor names no event', {
-      errors: [{ field: 'after', message: 'a sequence number or the id of one of your events' }],
+      errors: [{ field, message: 'a sequence number or the id of one of your events' }],
     });
   }
   if (event.seq === null) {

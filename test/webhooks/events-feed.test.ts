@@ -96,6 +96,14 @@ describe('GET /v1/events', () => {
       { key: tenant.key },
     );
     expect(both.status).toBe(422);
+    const unknown = await call<{ errors: { field: string }[] }>(
+      app,
+      'GET',
+      '/v1/events?starting_after=evt_names_nothing',
+      { key: tenant.key },
+    );
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.errors.map((error) => error.field)).toEqual(['starting_after']);
     expect(both.body.errors).toEqual([
       { field: 'starting_after', message: 'give either after or starting_after, not both' },
     ]);

@@ -38,6 +38,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void 
     const page = await pageEvents(deps.sql, actorOf(c).tenantId, {
       ...query,
       after: query.after ?? startingAfter,
+      cursorField: query.after === undefined ? 'starting_after' : 'after',
     });
     return c.json(listBody(page, eventView), 200);
   });
