@@ -13,17 +13,15 @@ const USAGE = `usage:
 Secrets are printed once, on standard output, and stored only as hashes.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string', multiple: true },
-      tenant: { type: 'string', multiple: true },
-      key: { type: 'string', multiple: true },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    // A missing value or an unknown option is a usage error, as a missing command is.
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
   const command = positionals.join(' ');
   if (values.help || command === '') {
     process.stdout.write(`${USAGE}\n`);
@@ -87,6 +85,20 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await sql.end();
   }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string', multiple: true },
+      tenant: { type: 'string', multiple: true },
+      key: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
 }
 
 function print(json: boolean | undefined, fields: Record<string, string | null>): void {

@@ -38,6 +38,17 @@ describe('the operator CLI', () => {
     expect(answer).toEqual({ code: 2, stdout: '', stderr: 'give --name once\n' });
   });
 
+  it('answers a missing value or an unknown option with the usage, exit 2', async () => {
+    for (const args of [
+      ['tenant', 'create', '--name'],
+      ['tenant', 'create', '--colour', 'x'],
+    ]) {
+      const answer = await cli(...args);
+      expect([args, answer.code, answer.stdout]).toEqual([args, 2, '']);
+      expect(answer.stderr).toContain('usage:');
+    }
+  });
+
   it('says so when the tenant of a new key does not exist', async () => {
     const answer = await cli('key', 'create', '--tenant', 'ten_nope');
     expect(answer).toEqual({ code: 1, stdout: '', stderr: 'no such tenant: ten_nope\n' });
