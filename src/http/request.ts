@@ -44,11 +44,15 @@ export function idempotentRequest(
  * refused. Only a request that came over a socket (`env.incoming`) tells.
  */
 function idempotencyKeyHeader(c: Context<AppEnv>): string | undefined {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if ((incoming?.headersDistinct['idempotency-key']?.length ?? 0) > 1) {
-    throw new AppError('idempotency_key_invalid', 'send one Idempotency-Key header, not several');
+  const value = c.req.header('idempotency-key');
+  // Only a joined value holds a comma; `headersDistinct` builds every header anew.
+  if (value?.includes(',')) {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if ((incoming?.headersDistinct['idempotency-key']?.length ?? 0) > 1) {
+      throw new AppError('idempotency_key_invalid', 'send one Idempotency-Key header, not several');
+    }
   }
-  return c.req.header('idempotency-key');
+  return value;
 }
 
 /** Marks an answer that repeats a stored result. */
