@@ -8,7 +8,7 @@ import {
 import { TEST_DATABASE_URL } from '../support/env.js';
 
 describe('npm run bench:apply-sessions', () => {
-  it('applies each backlog in full with one and two sessions, and the ledger reconciles', async () => {
+  it('applies each backlog in full with one and two sessions; the ledger reconciles', async () => {
     const name = `fintech_core_test_apply_${randomBytes(4).toString('hex')}`;
     const seen: ApplySessionsRun[] = [];
     const runs = await measureApplySessions(

@@ -56,7 +56,7 @@ async function tenantWithItems(name: string): Promise<Items> {
 }
 
 describe('list cursors', () => {
-  it('refuses a starting_after that names nothing in the list, instead of an empty page', async () => {
+  it('refuses a starting_after naming nothing the list holds, not an empty page', async () => {
     const own = await tenantWithItems('cursor-own');
     const foreign = await tenantWithItems('cursor-foreign');
     const lists: { path: string; last: string; outside: string[] }[] = [

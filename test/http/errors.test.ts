@@ -102,7 +102,7 @@ describe('every route', () => {
     }
   });
 
-  it('answers 404 for an id far longer than any it issues, on every route that takes one', async () => {
+  it('answers 404 for an id far longer than any issued, on every route with an id', async () => {
     const routes = (await documentedRoutes()).filter((route) => route.path.includes('x_missing'));
     for (const { method, path, body } of routes) {
       // Random, so that PostgreSQL cannot compress it into an index entry.
@@ -384,11 +384,8 @@ describe('over a real socket', () => {
     const text = await new Promise<string>((resolve, reject) => {
       // Written, not ended: a client that half-closes is taken as gone. The
       // server closes the connection once it has answered.
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.write(
-          `${[...head, `Authorization: Bearer ${key}`, 'Connection: close'].join('\r\n')}\r\n\r\n${body}`,
-        );
-      });
+      const lines = [...head, `Authorization: Bearer ${key}`, 'Connection: close', '', body];
+      const socket = connect(port, '127.0.0.1', () => socket.write(lines.join('\r\n')));
       const chunks: Buffer[] = [];
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));

@@ -84,7 +84,7 @@ describe('GET /v1/transfers/{id}?wait=N', () => {
 });
 
 describe('LONG_POLL_MAX_SECONDS', () => {
-  it('answers a longer wait with 422, as the largest one accepted, rather than cutting it', async () => {
+  it('answers a wait past the largest accepted with 422, rather than cutting it', async () => {
     const short = await startTestApp({ LONG_POLL_MAX_SECONDS: '2' });
     try {
       const own = (await newTenant(short.sql)).key;
