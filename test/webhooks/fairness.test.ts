@@ -38,7 +38,7 @@ describe('a tenant whose endpoints never answer', () => {
 });
 
 describe('SendShares', () => {
-  it('gives each tenant its share, and a freed slot to one waiting, its requests young', async () => {
+  it('gives each tenant its share, and a freed slot to a waiter', async () => {
     const shares = new SendShares(1, 10_000, 50);
     const first = await shares.take('ten_a');
     const other = await shares.take('ten_b');
