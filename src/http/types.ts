@@ -25,7 +25,7 @@ export interface Deps {
   /** Requests still running; the web process waits for them when it stops. */
   inFlight?: InFlight;
   /** API key look-ups, kept by the caller so that it can follow revocations. */
-  apiKeys?: ApiKeyCache;
+  apiKeys: ApiKeyCache;
   log: Logger;
 }
 
