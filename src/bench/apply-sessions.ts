@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { dropDatabase, migrate } from '../db/migrate.js';
 import { createSql, type Sql } from '../db/sql.js';
 import { newId } from '../lib/ids.js';
 import { partitionOf } from '../queue/partitions.js';
 import { applyPendingPartitions } from '../services/apply-transfers.js';
+import { count, UsageError } from './args.js';
 import { BENCH_CURRENCY, seedTenant } from './seed.js';
 
 /*
@@ -243,29 +245,36 @@ export function ratios(runs: ApplySessionsRun[]): { round: number; sharing: stri
     });
 }
 
-function numberOption(args: string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  if (at === -1) return fallback;
-  const value = Number(args[at + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} needs a whole number`);
-  return value;
-}
-
 async function main(args: string[]): Promise<number> {
   if (args[0] === SESSION_ROLE) {
     await session(args[1] ?? '', (args[2] ?? '').split(',').map(Number));
     return 0;
   }
-  if (args.includes('--help') || args.includes('-h')) {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        transfers: { type: 'string', default: '40000' },
+        accounts: { type: 'string', default: '1000' },
+        rounds: { type: 'string', default: '2' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const options: ApplySessionsOptions = {
     // A database of its own, as the benchmark's, dropped before and after.
     databaseUrl: 'postgres://postgres@127.0.0.1:5432/fintech_core_bench_apply',
-    transfers: numberOption(args, '--transfers', 40_000),
-    accounts: numberOption(args, '--accounts', 1_000),
-    rounds: numberOption(args, '--rounds', 2),
+    transfers: count('--transfers', String(values.transfers), 1_000_000),
+    accounts: count('--accounts', String(values.accounts), 1_000_000),
+    rounds: count('--rounds', String(values.rounds), 10),
   };
   const runs = await measureApplySessions(options, (run) => {
     process.stdout.write(
@@ -285,6 +294,6 @@ async function main(args: string[]): Promise<number> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return error instanceof UsageError ? 2 : 1;
   });
 }

@@ -155,7 +155,8 @@ function nodeFlags(raw: string): string[] {
   return flags;
 }
 
-function count(flag: string, raw: string, max: number): number {
+/** A whole number from 1 to `max`, given to `flag`. */
+export function count(flag: string, raw: string, max: number): number {
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new UsageError(`${flag}: a whole number from 1 to ${max}`);

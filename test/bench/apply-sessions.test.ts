@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   type ApplySessionsRun,
@@ -30,4 +33,23 @@ describe('npm run bench:apply-sessions', () => {
     for (const run of runs) expect(run.perSecond).toBeGreaterThan(0);
     expect(ratios(runs).map((ratio) => ratio.sharing)).toEqual(['disjoint', 'shared']);
   }, 60_000);
+
+  it('refuses an unknown option or a count out of range with exit 2', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    for (const [args, says] of [
+      [['--transfer', '5'], "Unknown option '--transfer'"],
+      [['--rounds', '0'], '--rounds: a whole number from 1 to 10'],
+    ] as const) {
+      const failed = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'src/bench/apply-sessions.ts', ...args],
+        { cwd: root },
+      ).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect([args, failed.code]).toEqual([args, 2]);
+      expect(failed.stderr).toContain(says);
+    }
+  });
 });
