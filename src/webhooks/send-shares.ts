@@ -46,6 +46,13 @@ export class SendShares {
         postponeMs: Math.min(this.maxPostponeMs, Math.max(1_000, now - oldest)),
       });
     }
+    // A caller waiting holds an attempt slot of the process too: no more than
+    // half a share of them, or a tenant whose endpoints answer in a little
+    // under `waitMs` would hold every slot, sending with some, waiting with
+    // the rest.
+    if (share.waiting.length >= Math.max(1, Math.floor(this.limit / 2))) {
+      return Promise.resolve({ postponeMs: 1_000 });
+    }
     return new Promise((resolve) => {
       const turn = (answer: ShareAnswer) => {
         clearTimeout(timer);

@@ -50,6 +50,20 @@ describe('SendShares', () => {
     if ('release' in handed) handed.release();
   });
 
+  it('lets no more than half a share wait for a turn; the others are put off at once', async () => {
+    const shares = new SendShares(2, 10_000, 200);
+    const sending = [await shares.take('ten_a'), await shares.take('ten_a')];
+    const waiting = shares.take('ten_a');
+    const started = Date.now();
+    const over = await shares.take('ten_a');
+    expect(over).toEqual({ postponeMs: 1_000 });
+    expect(Date.now() - started).toBeLessThan(150);
+    for (const slot of sending) if ('release' in slot) slot.release();
+    const turn = await waiting;
+    expect('release' in turn).toBe(true);
+    if ('release' in turn) turn.release();
+  });
+
   it('puts an attempt off at once, as long as the oldest request has run, when slow', async () => {
     const shares = new SendShares(1, 10_000, 50);
     const held = await shares.take('ten_a');
