@@ -24,15 +24,15 @@ interface EndpointBody {
 describe('webhook endpoints API', () => {
   const env = useWebhooksEnvironment();
 
+  /** Registers an endpoint as a client would, with the body and headers given. */
+  const postEndpoint = (key: string, body: unknown, headers: Record<string, string>) =>
+    call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', { key, body, headers });
+
   it('shows the secret only when it is issued, never on a replay or a read', async () => {
     const tenant = await newTenant(env.app.sql);
     const body = { url: 'http://127.0.0.1:9/hook', event_types: ['transfer.posted'] };
     const headers = { 'idempotency-key': 'create-endpoint-1' };
-    const created = await call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', {
-      key: tenant.key,
-      body,
-      headers,
-    });
+    const created = await postEndpoint(tenant.key, body, headers);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       object: 'webhook_endpoint',
@@ -43,11 +43,7 @@ describe('webhook endpoints API', () => {
     });
     expect(created.body.secret).toMatch(/^whsec_/);
 
-    const replay = await call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', {
-      key: tenant.key,
-      body,
-      headers,
-    });
+    const replay = await postEndpoint(tenant.key, body, headers);
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body.id).toBe(created.body.id);
@@ -97,18 +93,10 @@ describe('webhook endpoints API', () => {
     const tenant = await newTenant(env.app.sql);
     const body = { url: 'http://127.0.0.1:9/hook', event_types: ['*'] };
     const headers = { 'idempotency-key': 'create-then-delete' };
-    const first = await call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', {
-      key: tenant.key,
-      body,
-      headers,
-    });
+    const first = await postEndpoint(tenant.key, body, headers);
     const path = `/v1/webhook-endpoints/${first.body.id}`;
     expect((await call(env.app, 'DELETE', path, { key: tenant.key })).status).toBe(200);
-    const replay = await call<EndpointBody>(env.app, 'POST', '/v1/webhook-endpoints', {
-      key: tenant.key,
-      body,
-      headers,
-    });
+    const replay = await postEndpoint(tenant.key, body, headers);
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body).toMatchObject({ id: first.body.id, deleted: true });
