@@ -22,6 +22,7 @@ export function createRedis(
   options: { blocking?: boolean; name?: string; log?: Logger } = {},
 ): Redis {
   const redis = openRedis(config, options);
+  keepDuplicates(redis);
   const log = options.log;
   if (log) {
     const connection = options.name;
@@ -55,7 +56,34 @@ export async function redisAnswers(probe: Redis): Promise<boolean> {
  * a stop does not wait for replies from a Redis that will not give them.
  */
 export function cutRedis(connections: Redis[]): void {
-  for (const connection of connections) connection.disconnect();
+  for (const connection of connections) {
+    cutRedis(duplicates.get(connection) ?? []);
+    const socket = connection.stream as Redis['stream'] | undefined;
+    connection.disconnect();
+    // disconnect() only ends the socket, which then stays open until Redis
+    // closes its side: a Redis that answers nothing never does, and the
+    // socket would keep the process alive after it has stopped.
+    socket?.destroy();
+  }
+}
+
+/** The connections made from each connection by `duplicate()`. */
+const duplicates = new WeakMap<Redis, Redis[]>();
+
+/**
+ * Records the copies made of `redis`, so that `cutRedis` cuts them with it:
+ * a BullMQ worker opens its blocking connection as a duplicate of the one it
+ * is given, and closes it, even when forced, with the same disconnect().
+ */
+function keepDuplicates(redis: Redis): void {
+  const copies: Redis[] = [];
+  duplicates.set(redis, copies);
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (...args: Parameters<Redis['duplicate']>) => {
+    const copy = duplicate(...args);
+    copies.push(copy);
+    return copy;
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/lib/free-port.js';
 import { configEnv, testConfig } from '../support/env.js';
@@ -10,20 +11,24 @@ import {
   stopChild,
   waitForOk,
 } from '../support/processes.js';
+import { startWebhooks } from '../webhooks/support.js';
+import { waitUntil } from '../worker/fixtures.js';
+import { startInProcessWorkers } from '../worker/support.js';
 
-let redisServer: ChildProcess | undefined;
+const redisServers: ChildProcess[] = [];
 let children: Child[] = [];
 
 afterAll(async () => {
-  redisServer?.kill('SIGCONT');
+  for (const server of redisServers) server.kill('SIGCONT');
   await Promise.all(children.map((child) => stopChild(child, 2_000)));
-  redisServer?.kill('SIGKILL');
+  for (const server of redisServers) server.kill('SIGKILL');
 });
 
 describe('stopping while Redis is frozen', () => {
   it('lets every process stop in good time, with exit 0, when Redis answers nothing', async () => {
     const redisPort = await freePort();
-    redisServer = await startRedisServer(redisPort);
+    const redisServer = await startRedisServer(redisPort);
+    redisServers.push(redisServer);
     const config = testConfig({
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       SHUTDOWN_TIMEOUT_MS: '20000',
@@ -48,4 +53,31 @@ describe('stopping while Redis is frozen', () => {
       expect(ms, String(name)).toBeLessThan(10_000);
     }
   }, 60_000);
+
+  it("leaves no socket to Redis open once stopped, the queues' own included", async () => {
+    const redisPort = await freePort();
+    const frozen = await startRedisServer(redisPort);
+    redisServers.push(frozen);
+    const config = testConfig({ REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    const webhooks = await startWebhooks(config);
+    const workers = await startInProcessWorkers(config, { sweeper: false });
+    // Each BullMQ worker opens a blocking connection of its own.
+    await waitUntil('the queues opened their blocking connections', async () =>
+      Promise.resolve(socketsTo(redisPort) > config.PARTITIONS + 4),
+    );
+
+    frozen.kill('SIGSTOP');
+    await Promise.all([webhooks.stop(), workers.close()]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // An ended socket waits for a Redis that answers nothing to close its side,
+    // and keeps the process alive until then.
+    expect(socketsTo(redisPort)).toBe(0);
+  }, 60_000);
 });
+
+function socketsTo(port: number): number {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles.filter(
+    (handle) => handle instanceof Socket && handle.remotePort === port && !handle.destroyed,
+  ).length;
+}
