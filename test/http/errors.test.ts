@@ -288,6 +288,39 @@ describe('error codes', () => {
     expectProblem(same, 'validation_error');
   });
 
+  it('validation_error for a body that gives a name twice, and nothing is recorded', async () => {
+    const body = `{"source_account_id":"${account}","destination_account_id":"${other}",`;
+    const cases: [string, string][] = [
+      [`${body}"amount":1,"currency":"EUR","amount":1000}`, 'amount'],
+      [`${body}"amount":1,"currency":"EUR","metadata":{"a":1,"\\u0061":2}}`, 'metadata.a'],
+    ];
+    for (const [text, field] of cases) {
+      const answer = await app.request('/v1/transfers', {
+        method: 'POST',
+        key,
+        headers: { 'idempotency-key': 'named-twice' },
+        body: text,
+      });
+      expect(answer.status, text).toBe(422);
+      expect(await answer.json()).toMatchObject({
+        code: 'validation_error',
+        errors: [{ field, message: 'given more than once' }],
+      });
+    }
+    const clean = await call(app, 'POST', '/v1/transfers', {
+      key,
+      headers: { 'idempotency-key': 'named-twice' },
+      body: {
+        source_account_id: account,
+        destination_account_id: other,
+        amount: 1,
+        currency: 'EUR',
+      },
+    });
+    expect(clean.status).toBe(202);
+    expect(clean.headers.get('idempotent-replayed')).toBeNull();
+  });
+
   it('malformed_json, unsupported_media_type and not_found', async () => {
     const headers = { 'idempotency-key': 'm-1' };
     const malformed = await app.request('/v1/transfers', {

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../lib/errors.js';
-import { findInvalidText } from '../../lib/storable-text.js';
+import { findRepeatedKey } from '../../lib/json-keys.js';
+import { findInvalidText, type TextProblem } from '../../lib/storable-text.js';
 import type { AppEnv } from '../types.js';
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -10,8 +11,9 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  * Checks a request body before any route sees it: JSON media type (415),
  * size (413, answered after the body is drained so the client reads the
  * answer instead of a reset connection), syntax (400), and text that
- * PostgreSQL could not store or JavaScript would drop (422). An empty body is
- * no body: the route answers as it does to a request without one.
+ * PostgreSQL could not store or JavaScript would drop, or a name given twice
+ * in one object (422). An empty body is no body: the route answers as it does
+ * to a request without one.
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -40,7 +42,7 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
     } catch {
       throw new AppError('malformed_json', 'the body is not valid JSON');
     }
-    const problem = findInvalidText(parsed);
+    const problem = findInvalidText(parsed) ?? repeatedKey(text);
     if (problem) {
       throw new AppError('validation_error', 'the request has invalid fields', {
         errors: [problem],
@@ -48,6 +50,11 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
+}
+
+function repeatedKey(text: string): TextProblem | undefined {
+  const field = findRepeatedKey(text);
+  return field === undefined ? undefined : { field, message: 'given more than once' };
 }
 
 function mayHaveBody(request: Request): boolean {
