@@ -14,7 +14,7 @@ const titles: Record<ErrorCode, string> = {
   malformed_json: 'The body is not valid JSON',
   unsupported_media_type: 'The body must be application/json',
   payload_too_large: 'The body is too large',
-  unauthorized: 'A valid API key is required',
+  unauthorized: 'Valid credentials are required',
   not_found: 'No such resource',
   method_not_allowed: 'Method not allowed',
   idempotency_key_missing: 'Idempotency-Key header is required',

@@ -73,6 +73,10 @@ describe('every route', () => {
         });
         expect(answer.status, `${method} ${path}`).toBe(401);
         expectProblem(answer, 'unauthorized');
+        // RFC 9110 has every 401 say how to authenticate; RFC 6750 names a bad token.
+        expect(answer.headers.get('www-authenticate'), `${method} ${path}`).toBe(
+          credential ? 'Bearer error="invalid_token"' : 'Bearer',
+        );
       }
     }
   });

@@ -16,10 +16,18 @@ export function requireApiKey(sql: Sql, cache: ApiKeyCache): MiddlewareHandler<A
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const secret = match?.[1];
-    if (!secret) throw new AppError('unauthorized', 'send Authorization: Bearer <api key>');
+    if (!secret) {
+      throw new AppError('unauthorized', 'send Authorization: Bearer <api key>', {
+        challenge: 'Bearer',
+      });
+    }
 
     const caller = await cache.lookup(secret, (presented) => authenticateApiKey(sql, presented));
-    if (!caller) throw new AppError('unauthorized', 'the API key is unknown or revoked');
+    if (!caller) {
+      throw new AppError('unauthorized', 'the API key is unknown or revoked', {
+        challenge: 'Bearer error="invalid_token"',
+      });
+    }
 
     c.set('caller', caller);
     await next();
