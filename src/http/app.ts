@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { errorLog } from '../lib/error-log.js';
 import { AppError } from '../lib/errors.js';
+import { allowedMethods } from './allowed-methods.js';
 import { createMetrics } from './metrics.js';
 import { requireApiKey } from './middleware/auth.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -81,7 +82,20 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     else if (appError.status >= 500) c.get('log').error({ err: error }, 'request error');
     return problemResponse(c, appError);
   });
-  app.notFound((c) => problemResponse(c, new AppError('not_found', `no route ${c.req.path}`)));
+  const allowed = allowedMethods(() => app.routes);
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length === 0) {
+      return problemResponse(c, new AppError('not_found', `no route ${c.req.path}`));
+    }
+    const list = methods.join(', ');
+    const answer = problemResponse(
+      c,
+      new AppError('method_not_allowed', `${c.req.method} is not taken here; send ${list}`),
+    );
+    answer.headers.set('allow', list);
+    return answer;
+  });
 
   registerHealthRoutes(app, deps);
   app.doc31('/openapi.json', {

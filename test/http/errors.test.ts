@@ -221,7 +221,7 @@ describe('every route', () => {
       ['GET', '/v1/transfers?status=lost', {}, 422],
       ['GET', '/v1/transfers/tr_x?wait=31', {}, 422],
       ['GET', `/v1/accounts/${account}/entries?limit=101`, {}, 422],
-      ['PUT', '/v1/accounts', { body: '{}' }, 404],
+      ['PUT', '/v1/accounts', { body: '{}' }, 405],
       ['GET', '/v1/nowhere', {}, 404],
     ];
     for (const [method, path, init, status] of bad) {
@@ -323,6 +323,24 @@ describe('error codes', () => {
     });
     expect(clean.status).toBe(202);
     expect(clean.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('method_not_allowed, with Allow, for a route that takes other methods', async () => {
+    const cases: [string, string, string][] = [
+      ['DELETE', '/v1/transfers/tr_x', 'GET, HEAD'],
+      ['PUT', '/v1/accounts', 'GET, HEAD, POST'],
+      ['POST', '/v1/webhook-endpoints/whe_x', 'DELETE, GET, HEAD, PATCH'],
+      ['POST', '/healthz', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const answer = await call(app, method, path, { key });
+      expect(answer.status, `${method} ${path}`).toBe(405);
+      expectProblem(answer, 'method_not_allowed');
+      expect(answer.headers.get('allow'), `${method} ${path}`).toBe(allow);
+    }
+    const nowhere = await call(app, 'DELETE', '/v1/nothing/here', { key });
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.headers.get('allow')).toBeNull();
   });
 
   it('malformed_json, unsupported_media_type and not_found', async () => {
@@ -437,7 +455,7 @@ describe('over a real socket', () => {
     for (const type of [[], ['Content-Type: application/json']]) {
       expect(await statusOfRaw([rotate, 'Host: localhost', ...type]), type.join()).toBe(404);
     }
-    expect(await statusOfRaw(['PUT /v1/accounts HTTP/1.1', 'Host: localhost'])).toBe(404);
+    expect(await statusOfRaw(['PUT /v1/accounts HTTP/1.1', 'Host: localhost'])).toBe(405);
     // A route that needs a body says which fields are missing.
     expect(await statusOfRaw(['POST /v1/accounts HTTP/1.1', 'Host: localhost'])).toBe(422);
   });
