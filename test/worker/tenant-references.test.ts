@@ -104,7 +104,7 @@ describe('references bound to a tenant', () => {
     expect(await outcomeOf(moved('amount', '6'))).toBe('ok');
   });
 
-  it('checks without locking the accounts, so a transfer is accepted while one is locked', async () => {
+  it('checks without locking accounts: a transfer is accepted while one is locked', async () => {
     const holder = await db.sql.reserve();
     try {
       await holder`begin`;
