@@ -18,7 +18,17 @@ const sql = createSql(config, { application: 'fintech-core-worker' });
 
 async function main(): Promise<void> {
   const started = exitOnSignalsUntilStarted('worker', logger);
-  const workers = await startTransferWorkers(config, { sql, logger });
+  const workers = await startTransferWorkers(config, {
+    sql,
+    logger,
+    onStall: (stalledMs) => {
+      // Its connections hold no answer that will come; other workers take
+      // its partitions once their queue locks lapse, and nothing half-done
+      // stays: an apply transaction that never commits rolls back.
+      logger.fatal({ stalledMs }, 'PostgreSQL has not answered a transfer job: worker exiting');
+      process.exit(1);
+    },
+  });
   started();
   logger.info(
     { partitions: config.PARTITIONS, batchSize: config.APPLY_BATCH_SIZE },

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { errorLog } from '../lib/error-log.js';
 import { isTransientError } from '../lib/errors.js';
+import { stallGuard } from '../lib/stall-guard.js';
 import type { Logger } from '../logger.js';
 import { type TransferJobData, transferQueueName } from '../queue/partitions.js';
 import { CAPPED_BACKOFF, retryDelayMs, TransferQueues } from '../queue/transfer-queues.js';
@@ -24,6 +25,11 @@ export interface TransferWorkerDeps {
   apply?: ApplyBatch;
   /** Run the recovery sweeper in this set (default true). */
   sweeper?: boolean;
+  /**
+   * Called when a job's step has waited `WORKER_STALL_MS` for PostgreSQL;
+   * the worker process exits. Without it, a stall goes unnoticed.
+   */
+  onStall?: (stalledMs: number) => void;
 }
 
 export interface TransferWorkers {
@@ -61,6 +67,7 @@ export async function startTransferWorkers(
     apply: deps.apply ?? createPartitionApplier(deps.sql, config),
     stopping: () => closing,
     onSettled: () => sequencer.nudge(),
+    watch: deps.onStall ? stallGuard(config.WORKER_STALL_MS, deps.onStall) : undefined,
   };
   const lockDuration = config.TRANSFER_JOB_LOCK_MS;
   // One connection per queue worker. In a trial with BullMQ 6.7, a worker that

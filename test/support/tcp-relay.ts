@@ -1,0 +1,47 @@
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+
+export interface TcpRelay {
+  port: number;
+  /** From now on, bytes in either direction are dropped; no connection closes. */
+  swallow(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A relay on 127.0.0.1 to `targetPort`, for tests of a peer that stops
+ * answering without closing its connections (a network path lost, a server
+ * frozen behind a proxy): after `swallow()` the client's sockets stay open
+ * and hear nothing, whatever they send.
+ */
+export async function startTcpRelay(targetPort: number): Promise<TcpRelay> {
+  let swallowing = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (data) => swallowing || upstream.write(data));
+    upstream.on('data', (data) => swallowing || client.write(data));
+    for (const socket of [client, upstream]) {
+      socket.on('error', end);
+      socket.on('end', end);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    swallow: () => {
+      swallowing = true;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
