@@ -75,12 +75,14 @@ export const configSchema = z.object({
   TRANSFER_JOB_LOCK_MS: int(1_000, 600_000).default(30_000),
   /**
    * How long a worker waits for PostgreSQL to answer one step of a transfer
-   * job. A connection cut off without being closed never answers, and the
-   * worker, still alive, would go on renewing its jobs' locks and hold their
-   * partitions for good: past this it exits with status 1, its partitions go
-   * to other workers, and a restart opens new connections.
+   * job, and a web process one acceptance statement. A connection cut off
+   * without being closed never answers: a worker, still alive, would go on
+   * renewing its jobs' locks and hold their partitions for good, and a web
+   * process would hold every transfer sent to it. Past this the process
+   * exits with status 1, its work goes to the others, and a restart opens
+   * new connections.
    */
-  WORKER_STALL_MS: int(1_000, 3_600_000).default(60_000),
+  DATABASE_STALL_MS: int(1_000, 3_600_000).default(60_000),
 
   SWEEPER_INTERVAL_MS: int(100, 3_600_000).default(5_000),
   /** How often a worker numbers new events when no settled batch nudged it sooner. */

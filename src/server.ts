@@ -50,6 +50,13 @@ async function main(): Promise<void> {
     log,
     inFlight,
     apiKeys,
+    onStall: (stalledMs) => {
+      // Its connection holds no answer that will come. The requests in hand
+      // are lost to their clients, who retry with their keys: a statement
+      // that never commits rolls back, and one that did is replayed.
+      log.fatal({ stalledMs }, 'PostgreSQL has not answered an acceptance: web exiting');
+      process.exit(1);
+    },
   };
   const app = createApp(deps);
   // Nothing has been accepted yet when listening fails (a port in use, say):

@@ -27,6 +27,11 @@ export interface Deps {
   /** API key look-ups, kept by the caller so that it can follow revocations. */
   apiKeys: ApiKeyCache;
   log: Logger;
+  /**
+   * Called when an acceptance statement has waited `DATABASE_STALL_MS` for
+   * PostgreSQL; the web process exits. Without it, a stall goes unnoticed.
+   */
+  onStall?: (stalledMs: number) => void;
 }
 
 export interface Caller {

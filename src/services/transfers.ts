@@ -89,10 +89,12 @@ export function createTransferAcceptor(
   sql: Sql,
   config: Pick<Config, 'ACCEPT_BATCH_SIZE' | 'ACCEPT_STATEMENTS'>,
   log: Logger,
+  /** Wraps each statement, to notice one that PostgreSQL never answers. */
+  watch: <T>(statement: Promise<T>) => Promise<T> = (statement) => statement,
 ): TransferAcceptor {
   const round = async (items: NewKeyedTransfer[]) => {
     try {
-      return await insertTransfersWithNewKeys(sql, items);
+      return await watch(insertTransfersWithNewKeys(sql, items));
     } catch (error) {
       const lockWait = (error as { code?: unknown }).code === LOCK_NOT_AVAILABLE;
       log[lockWait ? 'info' : 'warn'](

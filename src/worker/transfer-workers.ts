@@ -26,7 +26,7 @@ export interface TransferWorkerDeps {
   /** Run the recovery sweeper in this set (default true). */
   sweeper?: boolean;
   /**
-   * Called when a job's step has waited `WORKER_STALL_MS` for PostgreSQL;
+   * Called when a job's step has waited `DATABASE_STALL_MS` for PostgreSQL;
    * the worker process exits. Without it, a stall goes unnoticed.
    */
   onStall?: (stalledMs: number) => void;
@@ -67,7 +67,7 @@ export async function startTransferWorkers(
     apply: deps.apply ?? createPartitionApplier(deps.sql, config),
     stopping: () => closing,
     onSettled: () => sequencer.nudge(),
-    watch: deps.onStall ? stallGuard(config.WORKER_STALL_MS, deps.onStall) : undefined,
+    watch: deps.onStall ? stallGuard(config.DATABASE_STALL_MS, deps.onStall) : undefined,
   };
   const lockDuration = config.TRANSFER_JOB_LOCK_MS;
   // One connection per queue worker. In a trial with BullMQ 6.7, a worker that

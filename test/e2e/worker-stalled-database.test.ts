@@ -31,7 +31,7 @@ describe('a worker whose PostgreSQL stops answering', () => {
     worker = startChild('worker', 'workers/transfers.ts', {
       ...configEnv(config),
       DATABASE_URL: relayed.toString(),
-      WORKER_STALL_MS: '2000',
+      DATABASE_STALL_MS: '2000',
       LOG_LEVEL: 'warn',
     });
 

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { AppError } from '../../lib/errors.js';
+import { stallGuard } from '../../lib/stall-guard.js';
 import { awaitFinalTransfer, createTransferReader } from '../../services/transfer-waits.js';
 import {
   acceptTransfer,
@@ -82,7 +83,8 @@ const list = createRoute({
 });
 
 export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
-  const acceptor = createTransferAcceptor(deps.acceptSql ?? deps.sql, deps.config, deps.log);
+  const watch = deps.onStall ? stallGuard(deps.config.DATABASE_STALL_MS, deps.onStall) : undefined;
+  const acceptor = createTransferAcceptor(deps.acceptSql ?? deps.sql, deps.config, deps.log, watch);
   const acceptDeps = { ...deps, acceptor };
   const readForWait = createTransferReader(deps.sql);
 
