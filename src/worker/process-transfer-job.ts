@@ -19,7 +19,7 @@ export interface TransferJobContext {
   /** Called after a batch settled something: its events wait to be numbered. */
   onSettled?: () => void;
   /** Wraps each step that waits on PostgreSQL, to notice one that never answers. */
-  watch?: <T>(step: Promise<T>) => Promise<T>;
+  watch: <T>(step: Promise<T>) => Promise<T>;
 }
 
 export type TransferJobOutcome = 'posted' | 'failed' | 'already_final' | 'missing';
@@ -76,9 +76,8 @@ export async function processTransferJob(
   let own: SettledTransfer | undefined;
   let applied = 0;
   let idleSince: number | undefined;
-  const watch = context.watch ?? ((step) => step);
   for (let batches = 1; ; batches++) {
-    const result = await watch(context.apply(context.sql, partition, batchSize));
+    const result = await context.watch(context.apply(context.sql, partition, batchSize));
     applied += result.settled.length;
     if (result.settled.length > 0) context.onSettled?.();
     await publish(context, result.settled);
@@ -101,7 +100,7 @@ export async function processTransferJob(
       }
     }
     if (own) return { outcome: own.status, applied, batches };
-    const now = await watch(findTransferState(context.sql, data.transferId));
+    const now = await context.watch(findTransferState(context.sql, data.transferId));
     if (!now) return { outcome: 'missing', applied, batches };
     if (now.status !== 'pending') return { outcome: 'already_final', applied, batches };
     if (now.partition === partition) {

@@ -67,7 +67,7 @@ export async function startTransferWorkers(
     apply: deps.apply ?? createPartitionApplier(deps.sql, config),
     stopping: () => closing,
     onSettled: () => sequencer.nudge(),
-    watch: deps.onStall ? stallGuard(config.DATABASE_STALL_MS, deps.onStall) : undefined,
+    watch: stallGuard(config.DATABASE_STALL_MS, deps.onStall),
   };
   const lockDuration = config.TRANSFER_JOB_LOCK_MS;
   // One connection per queue worker. In a trial with BullMQ 6.7, a worker that

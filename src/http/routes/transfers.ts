@@ -83,7 +83,7 @@ const list = createRoute({
 });
 
 export function registerTransferRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
-  const watch = deps.onStall ? stallGuard(deps.config.DATABASE_STALL_MS, deps.onStall) : undefined;
+  const watch = stallGuard(deps.config.DATABASE_STALL_MS, deps.onStall);
   const acceptor = createTransferAcceptor(deps.acceptSql ?? deps.sql, deps.config, deps.log, watch);
   const acceptDeps = { ...deps, acceptor };
   const readForWait = createTransferReader(deps.sql);
