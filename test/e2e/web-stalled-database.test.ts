@@ -18,13 +18,10 @@ afterAll(async () => {
 describe('a web process whose PostgreSQL stops answering', () => {
   it('exits once an acceptance statement has waited too long', async () => {
     const config = db.config();
-    const target = new URL(config.DATABASE_URL);
-    relay = await startTcpRelay(Number(target.port || 5432));
-    const relayed = new URL(config.DATABASE_URL);
-    relayed.host = `127.0.0.1:${relay.port}`;
+    relay = await startTcpRelay(Number(new URL(config.DATABASE_URL).port || 5432));
     const started = await startWeb({
       ...config,
-      DATABASE_URL: relayed.toString(),
+      DATABASE_URL: relay.through(config.DATABASE_URL),
       DATABASE_STALL_MS: 2_000,
       LOG_LEVEL: 'warn',
     });

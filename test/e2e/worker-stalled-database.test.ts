@@ -24,13 +24,10 @@ afterAll(async () => {
 describe('a worker whose PostgreSQL stops answering', () => {
   it('exits, so that its partitions go to other workers', async () => {
     const config = db.config();
-    const target = new URL(config.DATABASE_URL);
-    relay = await startTcpRelay(Number(target.port || 5432));
-    const relayed = new URL(config.DATABASE_URL);
-    relayed.host = `127.0.0.1:${relay.port}`;
+    relay = await startTcpRelay(Number(new URL(config.DATABASE_URL).port || 5432));
     worker = startChild('worker', 'workers/transfers.ts', {
       ...configEnv(config),
-      DATABASE_URL: relayed.toString(),
+      DATABASE_URL: relay.through(config.DATABASE_URL),
       DATABASE_STALL_MS: '2000',
       LOG_LEVEL: 'warn',
     });

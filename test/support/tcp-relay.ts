@@ -2,6 +2,8 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
 export interface TcpRelay {
   port: number;
+  /** `url` (a PostgreSQL or Redis URL of 127.0.0.1) with its port made the relay's. */
+  through(url: string): string;
   /** From now on, bytes in either direction are dropped; no connection closes. */
   swallow(): void;
   close(): Promise<void>;
@@ -34,8 +36,14 @@ export async function startTcpRelay(targetPort: number): Promise<TcpRelay> {
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
+    through: (url) => {
+      const relayed = new URL(url);
+      relayed.host = `127.0.0.1:${port}`;
+      return relayed.toString();
+    },
     swallow: () => {
       swallowing = true;
     },
