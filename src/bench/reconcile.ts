@@ -16,7 +16,7 @@ export interface LedgerCheck {
  * - every account's balance equals the sum of its entries, and its latest
  *   entry's `balance_after`;
  * - each tenant's balances sum to zero per currency;
- * - no transfer is left pending.
+ * - no transfer is left pending, nor in the queue of pending transfers.
  */
 export async function reconcileLedger(sql: Sql): Promise<LedgerCheck[]> {
   return (await sql.begin('isolation level repeatable read read only', async (tx) => [
@@ -25,6 +25,7 @@ export async function reconcileLedger(sql: Sql): Promise<LedgerCheck[]> {
     check('latest balance_after equals the balance', await badBalanceAfter(tx)),
     check("each tenant's balances sum to zero per currency", await unbalancedTenants(tx)),
     check('no transfer is left pending', await pendingTransfers(tx)),
+    check('the queue of pending transfers is empty', await queuedTransfers(tx)),
   ])) as LedgerCheck[];
 }
 
@@ -82,4 +83,8 @@ function unbalancedTenants(tx: TransactionSql): Promise<number> {
 function pendingTransfers(tx: TransactionSql): Promise<number> {
   return countOf(tx<{ n: bigint }[]>`
     select count(*) as n from transfers where status = 'pending'`);
+}
+
+function queuedTransfers(tx: TransactionSql): Promise<number> {
+  return countOf(tx<{ n: bigint }[]>`select count(*) as n from pending_transfers`);
 }

@@ -79,9 +79,28 @@ export interface PartitionWork {
   lockedAt: Date | null;
 }
 
-const TRANSFER_COLUMNS = `id, tenant_id, source_account_id, destination_account_id, partition,
-  amount, currency, description, metadata, status, failure_code, attempt, previous_attempt_id,
-  created_at, posted_at, failed_at`;
+/** A transfer's columns, named by table where the lock statement joins `pending_transfers`. */
+const TRANSFER_COLUMNS = [
+  'id',
+  'tenant_id',
+  'source_account_id',
+  'destination_account_id',
+  'partition',
+  'amount',
+  'currency',
+  'description',
+  'metadata',
+  'status',
+  'failure_code',
+  'attempt',
+  'previous_attempt_id',
+  'created_at',
+  'posted_at',
+  'failed_at',
+  'seq',
+]
+  .map((column) => `transfers.${column}`)
+  .join(', ');
 
 /** A pending transfer with both its accounts, as the lock statement returns it. */
 export interface WorkRow extends TransferRow {
@@ -107,9 +126,10 @@ export interface WorkRow extends TransferRow {
  *    overlapping sets wait instead of deadlocking. The count over the locks
  *    is a barrier: no transfer is read before all are held.
  * 2. The oldest pending transfers of each partition, at most `limit` of
- *    each. The statement's snapshot may predate a transaction that settled
- *    some of them while this one waited for a partition; the row lock reads
- *    the latest version of each row, whose status is then no longer
+ *    each, in the order of `pending_transfers` (migration 0013). The
+ *    statement's snapshot may predate a transaction that settled some of
+ *    them while this one waited for a partition; the row lock reads the
+ *    latest version of each transfer, whose status is then no longer
  *    `pending`, so such a transfer is left out, never settled twice.
  * 3. Their accounts, in id order, so that transactions of different
  *    partitions sharing an account wait instead of deadlocking. `no key
@@ -141,18 +161,22 @@ export function lockPartitionWork(
       select t.*
       from (select distinct partition from unnest(${partitions}::int4[]) as u (partition)) as p
       cross join lateral (
-        select ${tx.unsafe(TRANSFER_COLUMNS)}, seq
-        from transfers
-        -- The partition as a range of one value and at the head of the
-        -- order: an equality would make it a constant and drop it from the
-        -- order, which the unique index on seq alone then gives, walking
-        -- every settled transfer older than the pending ones. This order
-        -- only the partition's pending index gives.
-        where transfers.partition >= p.partition and transfers.partition <= p.partition
-          and status = 'pending' and (select held from partition_locks) >= 0
-        order by transfers.partition, seq
+        select found.*
+        from pending_transfers q
+        -- One transfer per queued row, by its id, locked as it is read; the
+        -- limit keeps the look-up from being turned into a join that could
+        -- read every transfer. A transfer settled since the statement's
+        -- snapshot is left out by its lock, and the next queued row is read.
+        cross join lateral (
+          select ${tx.unsafe(TRANSFER_COLUMNS)}
+          from transfers
+          where transfers.id = q.transfer_id and transfers.status = 'pending'
+          limit 1
+          for no key update
+        ) as found
+        where q.partition = p.partition and (select held from partition_locks) >= 0
+        order by q.seq
         limit ${tx.unsafe(String(limit))}
-        for no key update
       ) as t
     ), account_ids as (
       select source_account_id as id from pending

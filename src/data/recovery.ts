@@ -21,8 +21,8 @@ export interface StalePendingTransfer {
 
 /**
  * Transfers still pending `olderThanMs` after they were accepted, oldest
- * first. `attempt > 0` holds for every transfer; stating it lets this query,
- * and no other, use the index `transfers_pending_age` (migration 0010).
+ * first, found through the index of `pending_transfers` by age (migration
+ * 0013).
  */
 export async function findStalePendingTransfers(
   db: Db,
@@ -30,12 +30,15 @@ export async function findStalePendingTransfers(
   limit: number,
 ): Promise<StalePendingTransfer[]> {
   return db<StalePendingTransfer[]>`
-    select id, tenant_id, source_account_id, partition
-    from transfers
-    where status = 'pending' and attempt > 0
-      and created_at < clock_timestamp() - make_interval(secs => ${olderThanMs / 1000}::float8)
-    order by created_at
-    limit ${limit}`;
+    select t.id, t.tenant_id, t.source_account_id, t.partition
+    from (
+      select q.transfer_id, q.created_at from pending_transfers q
+      where q.created_at < clock_timestamp() - make_interval(secs => ${olderThanMs / 1000}::float8)
+      order by q.created_at
+      limit ${limit}
+    ) as q
+    join transfers t on t.id = q.transfer_id and t.status = 'pending'
+    order by q.created_at`;
 }
 
 /** Deletes up to `limit` expired idempotency records; returns how many went. */

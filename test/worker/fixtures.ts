@@ -181,6 +181,7 @@ export async function ledgerReport(sql: Sql, tenantId: string) {
       belowOverdraft: bigint;
       brokenChains: bigint;
       eventsMissingOrDoubled: bigint;
+      queueMismatches: bigint;
     }[]
   >`
     with t as (select * from transfers where tenant_id = ${tenantId}),
@@ -214,7 +215,12 @@ export async function ledgerReport(sql: Sql, tenantId: string) {
         and (select count(*) from evs where evs.transfer_id = t.id) <> 1)
         + (select count(*) from evs left join t on t.id = evs.transfer_id
           where t.id is null or evs.type <> 'transfer.' || t.status)
-        as events_missing_or_doubled`;
+        as events_missing_or_doubled,
+      (select count(*) from t where (t.status = 'pending') <> exists (
+          select 1 from pending_transfers q where q.transfer_id = t.id))
+        + (select count(*) from pending_transfers q join t on t.id = q.transfer_id
+          where (q.partition, q.seq, q.created_at) <> (t.partition, t.seq, t.created_at))
+        as queue_mismatches`;
   if (!row) throw new Error('no report');
   return {
     posted: Number(row.posted),
@@ -226,6 +232,7 @@ export async function ledgerReport(sql: Sql, tenantId: string) {
     belowOverdraft: Number(row.belowOverdraft),
     brokenChains: Number(row.brokenChains),
     eventsMissingOrDoubled: Number(row.eventsMissingOrDoubled),
+    queueMismatches: Number(row.queueMismatches),
   };
 }
 
@@ -241,6 +248,7 @@ export function healthyLedger(posted: number) {
     belowOverdraft: 0,
     brokenChains: 0,
     eventsMissingOrDoubled: 0,
+    queueMismatches: 0,
   };
 }
 
@@ -299,7 +307,10 @@ export interface TableReads {
  * which it is made to do first; the transaction-level view would also show
  * counts of earlier transactions of the session not yet flushed.
  */
-export async function tableReads(sql: Sql, table: 'transfers' | 'accounts'): Promise<TableReads> {
+/** A table whose reads a test counts. */
+export type ReadTable = 'transfers' | 'accounts' | 'pending_transfers';
+
+export async function tableReads(sql: Sql, table: ReadTable): Promise<TableReads> {
   await sql`select pg_stat_force_next_flush()`;
   const [row] = await sql<TableReads[]>`
     select seq_scan as seq_scans, coalesce(idx_scan, 0) as index_scans,
@@ -320,7 +331,7 @@ export function readsBetween(before: TableReads, after: TableReads): TableReads 
 /** Runs `work` on a session of its own and answers how it read `table`. */
 export async function readsBy(
   config: Config,
-  table: 'transfers' | 'accounts',
+  table: ReadTable,
   work: (sql: Sql) => Promise<unknown>,
 ): Promise<TableReads> {
   const sql = createSql(config, { max: 1, application: 'table-reads-test' });

@@ -83,13 +83,21 @@ describe('expiring idempotency records', () => {
           where id = (select id from transfers where idempotency_key_id is null limit 1)`,
       ),
     ).toBe('23505');
-    // A failed attempt coming back to life while another is live is refused too.
+    // A failed attempt cannot come back to life while another is live: a
+    // final status never changes (migration 0013).
     expect(
       await outcomeOf(
         db.sql`update transfers set status = 'pending', failure_code = null, failed_at = null
           where id = ${failed ?? ''}`,
       ),
-    ).toBe('23505');
+    ).toBe('23514');
+    expect(
+      await outcomeOf(
+        db.sql`update transfers set status = 'posted', failure_code = null, failed_at = null,
+          posted_at = now()
+          where id = ${failed ?? ''}`,
+      ),
+    ).toBe('23514');
     // Once the live attempt fails, another may take its place.
     await db.sql`
       update transfers set status = 'failed', failure_code = 'insufficient_funds',

@@ -77,8 +77,12 @@ describe('apply statements after statistics taken with nothing pending', () => {
       });
     const transfers = await readsBy(db.config(), 'transfers', lock);
     const accounts = await readsBy(db.config(), 'accounts', lock);
+    const queued = await readsBy(db.config(), 'pending_transfers', lock);
     expect(transfers.rowsRead).toBeGreaterThan(0n);
     expect(transfers.rowsRead).toBeLessThanOrEqual(BigInt(2 * BATCH));
+    expect(queued.seqScans).toBe(0n);
+    expect(queued.rowsRead).toBeGreaterThan(0n);
+    expect(queued.rowsRead).toBeLessThanOrEqual(BigInt(2 * BATCH));
     expect(accounts.seqScans).toBe(0n);
     expect(accounts.rowsRead).toBeGreaterThan(0n);
     expect(accounts.rowsRead).toBeLessThanOrEqual(BigInt(2 * (BATCH + 1)));

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { createSql, type Sql } from '../../src/db/sql.js';
+import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import {
+  createAccount,
+  createAccounts,
+  healthyLedger,
+  insertPendingTransfers,
+  ledgerReport,
+  newTenant,
+} from './fixtures.js';
+import { useWorkerDatabase } from './support.js';
+
+const db = useWorkerDatabase();
+
+async function queued(ids: string[]): Promise<string[]> {
+  const rows = await db.sql<{ transferId: string }[]>`
+    select transfer_id from pending_transfers where transfer_id = any(${ids})`;
+  return rows.map((row) => row.transferId).sort();
+}
+
+async function transferUpdates(sql: Sql): Promise<{ updates: bigint; inPlace: bigint }> {
+  await sql`select pg_stat_force_next_flush()`;
+  const [row] = await sql<{ updates: bigint; inPlace: bigint }[]>`
+    select n_tup_upd as updates, n_tup_hot_upd as in_place
+    from pg_stat_user_tables where relname = 'transfers'`;
+  if (!row) throw new Error('no statistics for transfers');
+  return row;
+}
+
+describe('the queue of pending transfers (migration 0013)', () => {
+  it('holds every pending transfer, however written, until its status is final', async () => {
+    const tenantId = await newTenant(db.sql);
+    const bank = await createAccount(db.sql, tenantId, { overdraftLimit: 1_000n });
+    const [to] = await createAccounts(db.sql, tenantId, 1);
+    const transfers = await insertPendingTransfers(
+      db.sql,
+      db.config(),
+      tenantId,
+      Array.from({ length: 3 }, () => ({ source: bank, destination: to ?? '', amount: 1n })),
+    );
+    const ids = transfers.map((transfer) => transfer.id);
+    expect(await queued(ids)).toEqual([...ids].sort());
+
+    // An operator's own update, outside the worker, leaves the queue too.
+    const [failed, ...rest] = ids;
+    await db.sql`
+      update transfers set status = 'failed', failure_code = 'account_closed', failed_at = now()
+      where id = ${failed ?? ''}`;
+    expect(await queued(ids)).toEqual([...rest].sort());
+
+    const partition = transfers[0]?.partition ?? 0;
+    while ((await applyPendingBatch(db.sql, partition, 10)).settled.length > 0) {}
+    expect(await queued(ids)).toEqual([]);
+    const report = await ledgerReport(db.sql, tenantId);
+    expect(report.queueMismatches).toBe(0);
+    expect(report.posted).toBe(2);
+  });
+
+  it('posts transfers in place: a settlement writes no new index entries', async () => {
+    const tenantId = await newTenant(db.sql);
+    const banks = await createAccounts(db.sql, tenantId, 4, 10n ** 9n);
+    const transfers = await insertPendingTransfers(
+      db.sql,
+      db.config(),
+      tenantId,
+      Array.from({ length: 400 }, (_, i) => ({
+        source: banks[i % banks.length] ?? '',
+        destination: banks[(i + 1) % banks.length] ?? '',
+        amount: 1n,
+      })),
+    );
+    const partitions = [...new Set(transfers.map((transfer) => transfer.partition))];
+    const sql = createSql(db.config(), { max: 1, application: 'settle-in-place-test' });
+    try {
+      const before = await transferUpdates(sql);
+      for (const partition of partitions) {
+        while ((await applyPendingBatch(sql, partition, 400)).settled.length > 0) {}
+      }
+      const after = await transferUpdates(sql);
+      expect(after.updates - before.updates).toBe(400n);
+      expect(after.inPlace - before.inPlace).toBe(400n);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+    expect(await ledgerReport(db.sql, tenantId)).toEqual(healthyLedger(400));
+  });
+});
