@@ -29,6 +29,10 @@
 -- version first: they look for pending transfers through the indexes dropped
 -- here, and without them would scan the table.
 
+-- No transfer may be written between the copy of the pending ones below and
+-- the triggers that take over from it: writers wait until this commits.
+lock table transfers in share row exclusive mode;
+
 create table pending_transfers (
   partition    integer not null,
   seq          bigint not null,

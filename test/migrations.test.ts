@@ -64,4 +64,57 @@ describe('migrations', () => {
       await rm(before, { recursive: true, force: true });
     }
   });
+
+  it('queues every pending transfer when 0013 runs, one accepted meanwhile too', async () => {
+    await dropDatabase(scratchUrl);
+    const before = await mkdtemp(join(tmpdir(), 'migrations-'));
+    const sql = postgres(scratchUrl, { max: 2, onnotice: () => {} });
+    try {
+      const files = (await readdir(MIGRATIONS_DIR)).filter((name) => name < '0013');
+      for (const name of files) await cp(join(MIGRATIONS_DIR, name), join(before, name));
+      await migrate(scratchUrl, before);
+      await sql`insert into tenants (id, name) values ('ten_a', 'a')`;
+      await sql`
+        insert into accounts (id, tenant_id, currency, overdraft_limit) values
+          ('acc_1', 'ten_a', 'USD', 100), ('acc_2', 'ten_a', 'USD', 0)`;
+      const transfer = (id: string) => sql`
+        insert into transfers (id, tenant_id, source_account_id, destination_account_id,
+          partition, amount, currency)
+        values (${id}, 'ten_a', 'acc_1', 'acc_2', 3, 1, 'USD')`;
+      await transfer('tr_before');
+      await transfer('tr_posted');
+      await sql`
+        update transfers set status = 'posted', posted_at = now() where id = 'tr_posted'`;
+
+      // A transfer accepted while the migration runs, committed after it began.
+      const accepting = await sql.reserve();
+      await accepting`begin`;
+      await accepting`
+        insert into transfers (id, tenant_id, source_account_id, destination_account_id,
+          partition, amount, currency)
+        values ('tr_during', 'ten_a', 'acc_1', 'acc_2', 3, 1, 'USD')`;
+      const migrating = migrate(scratchUrl);
+      const waitsForLock = async () => {
+        for (let tries = 0; tries < 200; tries += 1) {
+          const [row] = await sql<{ waiting: boolean }[]>`
+            select exists (select 1 from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock') as waiting`;
+          if (row?.waiting) return;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        throw new Error('the migration never waited for the open transaction');
+      };
+      await waitsForLock();
+      await accepting`commit`;
+      accepting.release();
+      expect((await migrating).applied).toContain('0013_pending_queue_table.sql');
+
+      const queued = await sql<{ transfer_id: string }[]>`
+        select transfer_id from pending_transfers order by seq`;
+      expect(queued.map((row) => row.transfer_id)).toEqual(['tr_before', 'tr_during']);
+    } finally {
+      await sql.end();
+      await rm(before, { recursive: true, force: true });
+    }
+  });
 });
