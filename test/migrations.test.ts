@@ -10,6 +10,19 @@ import { connect } from './worker/fixtures.js';
 
 const scratchUrl = `${TEST_DATABASE_URL}_migrations`;
 
+/** A new scratch database with the migrations named before `first` applied. */
+async function migrateBefore(first: string): Promise<void> {
+  await dropDatabase(scratchUrl);
+  const dir = await mkdtemp(join(tmpdir(), 'migrations-'));
+  try {
+    const files = (await readdir(MIGRATIONS_DIR)).filter((name) => name < first);
+    for (const name of files) await cp(join(MIGRATIONS_DIR, name), join(dir, name));
+    await migrate(scratchUrl, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('migrations', () => {
   afterAll(() => dropDatabase(scratchUrl));
 
@@ -34,13 +47,9 @@ describe('migrations', () => {
   });
 
   it('keeps the numbers of events numbered before they moved to their own table', async () => {
-    await dropDatabase(scratchUrl);
-    const before = await mkdtemp(join(tmpdir(), 'migrations-'));
+    await migrateBefore('0008');
     const sql = postgres(scratchUrl, { max: 1, onnotice: () => {} });
     try {
-      const files = (await readdir(MIGRATIONS_DIR)).filter((name) => name < '0008');
-      for (const name of files) await cp(join(MIGRATIONS_DIR, name), join(before, name));
-      await migrate(scratchUrl, before);
       await sql`insert into tenants (id, name, event_seq) values ('ten_a', 'a', 2)`;
       await sql`
         insert into events (id, tenant_id, seq, type, data) values
@@ -61,18 +70,13 @@ describe('migrations', () => {
       ]);
     } finally {
       await sql.end();
-      await rm(before, { recursive: true, force: true });
     }
   });
 
   it('queues every pending transfer when 0013 runs, one accepted meanwhile too', async () => {
-    await dropDatabase(scratchUrl);
-    const before = await mkdtemp(join(tmpdir(), 'migrations-'));
+    await migrateBefore('0013');
     const sql = postgres(scratchUrl, { max: 2, onnotice: () => {} });
     try {
-      const files = (await readdir(MIGRATIONS_DIR)).filter((name) => name < '0013');
-      for (const name of files) await cp(join(MIGRATIONS_DIR, name), join(before, name));
-      await migrate(scratchUrl, before);
       await sql`insert into tenants (id, name) values ('ten_a', 'a')`;
       await sql`
         insert into accounts (id, tenant_id, currency, overdraft_limit) values
@@ -114,7 +118,6 @@ describe('migrations', () => {
       expect(queued.map((row) => row.transfer_id)).toEqual(['tr_before', 'tr_during']);
     } finally {
       await sql.end();
-      await rm(before, { recursive: true, force: true });
     }
   });
 });
