@@ -79,6 +79,17 @@ create trigger transfers_unqueue_final after update on transfers
   referencing new table as changed
   for each statement execute function transfers_unqueue_final();
 
+-- What the queue copies of a transfer is fixed, as its id and accounts are
+-- (0012): a queue row with another partition, sequence number or time would
+-- be looked for in the wrong place.
+create trigger transfers_queue_keys_fixed
+  before update of partition, seq, created_at on transfers
+  for each row
+  when (new.partition is distinct from old.partition
+    or new.seq is distinct from old.seq
+    or new.created_at is distinct from old.created_at)
+  execute function forbid_key_change('partition, sequence number or acceptance time');
+
 create function forbid_status_change() returns trigger
 language plpgsql as $$
 begin

@@ -49,6 +49,15 @@ describe('the queue of pending transfers (migration 0013)', () => {
       where id = ${failed ?? ''}`;
     expect(await queued(ids)).toEqual([...rest].sort());
 
+    // What the queue copies of a transfer cannot change under it.
+    for (const change of [
+      db.sql`update transfers set partition = partition + 1 where id = ${rest[0] ?? ''}`,
+      db.sql`update transfers set seq = seq + 1000000 where id = ${rest[0] ?? ''}`,
+      db.sql`update transfers set created_at = now() - interval '1 day' where id = ${rest[0] ?? ''}`,
+    ]) {
+      await expect(change).rejects.toMatchObject({ code: '42501' });
+    }
+
     const partition = transfers[0]?.partition ?? 0;
     while ((await applyPendingBatch(db.sql, partition, 10)).settled.length > 0) {}
     expect(await queued(ids)).toEqual([]);
