@@ -67,11 +67,16 @@ export async function listAccounts(
     limit ${page.limit + 1}`;
 }
 
+/**
+ * Whether a transfer from or to the account is pending: read from the queue
+ * of pending transfers (migration 0013), whose size is the backlog, not from
+ * the account's history, which only grows.
+ */
 export async function hasPendingTransfers(db: Db, accountId: string): Promise<boolean> {
   const rows = await db`
-    select 1 from transfers where status = 'pending' and source_account_id = ${accountId}
-    union all
-    select 1 from transfers where status = 'pending' and destination_account_id = ${accountId}
+    select 1 from transfers
+    where id = any(array(select transfer_id from pending_transfers)) and status = 'pending'
+      and (source_account_id = ${accountId} or destination_account_id = ${accountId})
     limit 1`;
   return rows.length > 0;
 }

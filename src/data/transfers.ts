@@ -78,7 +78,14 @@ export async function listTransfers(
     ? db`and seq < (select seq from transfers
         where id = ${page.startingAfter} and tenant_id = ${tenantId})`
     : db``;
-  const status = filter.status ? db`and status = ${filter.status}` : db``;
+  // Pending transfers are read through their queue (migration 0013), so that
+  // listing a few of them does not walk the tenant's whole history.
+  const status =
+    filter.status === 'pending'
+      ? db`and status = 'pending' and id = any(array(select transfer_id from pending_transfers))`
+      : filter.status
+        ? db`and status = ${filter.status}`
+        : db``;
   const account = filter.accountId
     ? db`and (source_account_id = ${filter.accountId}
         or destination_account_id = ${filter.accountId})`

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { hasPendingTransfers } from '../../src/data/accounts.js';
+import { listTransfers } from '../../src/data/transfers.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import {
@@ -8,6 +10,7 @@ import {
   insertPendingTransfers,
   ledgerReport,
   newTenant,
+  readsBy,
 } from './fixtures.js';
 import { useWorkerDatabase } from './support.js';
 
@@ -93,5 +96,41 @@ describe('the queue of pending transfers (migration 0013)', () => {
       await sql.end({ timeout: 5 });
     }
     expect(await ledgerReport(db.sql, tenantId)).toEqual(healthyLedger(400));
+  });
+
+  it("finds an account's or a tenant's pending transfers without reading their history", async () => {
+    const tenantId = await newTenant(db.sql);
+    const [busy, other] = await createAccounts(db.sql, tenantId, 2, 10n ** 9n);
+    const history = await insertPendingTransfers(
+      db.sql,
+      db.config(),
+      tenantId,
+      Array.from({ length: 2_000 }, (_, i) => ({
+        source: (i % 2 === 0 ? busy : other) ?? '',
+        destination: (i % 2 === 0 ? other : busy) ?? '',
+        amount: 1n,
+      })),
+    );
+    for (const partition of new Set(history.map((transfer) => transfer.partition))) {
+      while ((await applyPendingBatch(db.sql, partition, 1_000)).settled.length > 0) {}
+    }
+    await db.sql`analyze transfers`;
+    const [pending] = await insertPendingTransfers(db.sql, db.config(), tenantId, [
+      { source: other ?? '', destination: busy ?? '', amount: 1n },
+    ]);
+
+    let found: unknown[] = [];
+    const listing = await readsBy(db.config(), 'transfers', async (sql) => {
+      found = await listTransfers(sql, tenantId, { limit: 10 }, { status: 'pending' });
+    });
+    expect(found).toEqual([expect.objectContaining({ id: pending?.id, status: 'pending' })]);
+    expect(listing.rowsRead).toBeLessThanOrEqual(10n);
+
+    let answer = false;
+    const closing = await readsBy(db.config(), 'transfers', async (sql) => {
+      answer = await hasPendingTransfers(sql, busy ?? '');
+    });
+    expect(answer).toBe(true);
+    expect(closing.rowsRead).toBeLessThanOrEqual(10n);
   });
 });
