@@ -23,7 +23,8 @@ const readyz = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['operations'],
-  summary: 'Readiness: PostgreSQL and Redis answer, and settled transfers are subscribed to',
+  summary:
+    'Readiness: PostgreSQL (both pools) and Redis answer, and settled transfers are subscribed to',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'Not ready', content: { 'application/json': { schema: Readiness } } },
@@ -34,13 +35,17 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
 
   app.openapi(readyz, async (c) => {
-    const [postgres, pinged] = await Promise.all([
+    // Both pools: the acceptances have connections of their own, and one cut
+    // off without closing answers nothing while the other pool still does.
+    const acceptSql = deps.acceptSql ?? deps.sql;
+    const [reads, accepts, pinged] = await Promise.all([
       probe(() => deps.sql`select 1`),
+      probe(() => acceptSql`select 1`),
       probe(() => deps.redis.ping()),
     ]);
     const redis = pinged && deps.waiters.listening;
-    const checks = { postgres, redis };
-    if (postgres && redis) return c.json({ status: 'ready' as const, checks }, 200);
+    const checks = { postgres: reads && accepts, redis };
+    if (checks.postgres && redis) return c.json({ status: 'ready' as const, checks }, 200);
     return c.json({ status: 'unavailable' as const, checks }, 503);
   });
 }

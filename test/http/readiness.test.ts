@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sql } from '../../src/db/sql.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+let app: TestApp | undefined;
+
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+describe('/readyz', () => {
+  it('is ready when PostgreSQL, the acceptance connections and Redis answer', async () => {
+    app = await startTestApp();
+    const response = await app.request('/readyz');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      status: 'ready',
+      checks: { postgres: true, redis: true },
+    });
+  });
+
+  // A connection cut off without closing answers nothing, ever: the pool the
+  // acceptances use may be in that state while the other still answers.
+  it('is not ready while the acceptance connections do not answer', async () => {
+    const silent = (() => new Promise(() => {})) as unknown as Sql;
+    app = await startTestApp({}, (deps) => ({ ...deps, acceptSql: silent }));
+    const response = await app.request('/readyz');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      status: 'unavailable',
+      checks: { postgres: false, redis: true },
+    });
+  });
+});
