@@ -59,6 +59,12 @@ export interface IdempotentOperation<T> {
   createFirst?(sql: Sql, id: string, record: NewRecord): Promise<T | undefined>;
   /** Runs after a creation commits, alongside the cache write and the unlock. */
   afterCreate?(resource: T): Promise<void>;
+  /**
+   * Runs, in the same way, after a replay found in PostgreSQL rather than in
+   * the cache: the request that created the resource may have ended before
+   * its own `afterCreate` (a reply lost after the commit, a process gone).
+   */
+  afterReplay?(resource: T): Promise<void>;
 }
 
 /** What a new idempotency record holds, for `createFirst`. */
@@ -169,7 +175,9 @@ export async function runIdempotent<T>(
     throw error;
   }
   const followUp = Promise.all([
-    result.replayed ? undefined : operation.afterCreate?.(result.resource),
+    result.replayed
+      ? operation.afterReplay?.(result.resource)
+      : operation.afterCreate?.(result.resource),
     cacheAndRelease(deps, { lockKey, cacheKey, token }, request.fingerprint, result),
   ]);
   // The answer does not wait for this work: the resource is durable, and each

@@ -140,6 +140,11 @@ export async function acceptTransfer(
     create: (tx, id, previous, recordId) =>
       recordTransfer(tx, deps, actor, { id, recordId, previous }, input),
     afterCreate: (transfer) => enqueueAccepted(deps, transfer),
+    // A wake-up too many costs a look at the partition; one too few leaves
+    // the transfer to the sweeper (`SWEEPER_PENDING_AFTER_MS`).
+    afterReplay: async (transfer) => {
+      if (transfer.status === 'pending') await enqueueAccepted(deps, transfer);
+    },
   });
 }
 

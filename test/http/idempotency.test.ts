@@ -249,6 +249,28 @@ describe('Idempotency-Key on POST /v1/transfers', () => {
   });
 });
 
+describe('a replay of a transfer still pending', () => {
+  // As after a reply lost once the acceptance had committed: the client got
+  // an error, no wake-up went out and nothing was cached, and it retries.
+  it('wakes its partition again, instead of leaving the transfer to the sweeper', async () => {
+    const first = await transfer('wake-again-1');
+    expect(first.status).toBe(202);
+    const [row] = await app.sql<{ partition: number }[]>`
+      select partition from transfers where id = ${first.body.id}`;
+    const queue = app.deps.queues.queue(row?.partition ?? -1);
+    await queue.drain();
+    expect(await queue.getJobCounts('wait')).toEqual({ wait: 0 });
+    const scope = sha256('POST /v1/transfers wake-again-1');
+    await app.deps.redis.del(redisKeys(app.config.REDIS_PREFIX).idempotencyCache(tenantId, scope));
+
+    const again = await transfer('wake-again-1');
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body.id).toBe(first.body.id);
+    expect(await queue.getJobCounts('wait')).toEqual({ wait: 1 });
+  });
+});
+
 describe('Idempotency-Key on other POSTs', () => {
   it('replays account creation with the same account', async () => {
     const headers = { 'idempotency-key': 'acct-1' };
