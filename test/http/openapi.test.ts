@@ -50,6 +50,19 @@ describe('API documentation', () => {
       expect([operation, documented]).toEqual([operation, true]);
   });
 
+  it('marks the Idempotency-Key required exactly where a request without it is refused', async () => {
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: { name: string; required?: boolean }[] }>
+      >;
+    };
+    const keyOf = (path: string, method: string) =>
+      document.paths[path]?.[method]?.parameters?.find((p) => p.name === 'idempotency-key');
+    expect(keyOf('/v1/transfers', 'post')?.required).toBe(true);
+    expect(keyOf('/v1/accounts', 'post')?.required).toBe(false);
+  });
+
   it('renders the documentation page', async () => {
     const response = await app.request('/docs');
     expect(response.status).toBe(200);

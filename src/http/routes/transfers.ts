@@ -20,9 +20,9 @@ import {
 import {
   conflictResponse,
   errorResponses,
-  IdempotencyHeaders,
   idParam,
   PageQuery,
+  RequiredIdempotencyHeaders,
 } from '../schemas/common.js';
 import {
   CreateTransferBody,
@@ -44,7 +44,10 @@ const create = createRoute({
     'Answers 202 once the transfer is durable; it is applied asynchronously. ' +
     'Idempotency-Key is required: a retry with the same key and body replays the answer.',
   middleware: [requireIdempotencyKey, noQuery] as const,
-  request: { body: { ...json(CreateTransferBody), required: true }, headers: IdempotencyHeaders },
+  request: {
+    body: { ...json(CreateTransferBody), required: true },
+    headers: RequiredIdempotencyHeaders,
+  },
   responses: {
     202: {
       description: 'Accepted, or replayed (Idempotent-Replayed: true)',

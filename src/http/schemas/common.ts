@@ -63,6 +63,22 @@ export const IdempotencyHeaders = z.object({
   }),
 });
 
+/**
+ * The same header where the route refuses a request without it. The schema
+ * still lets it be missing, so that the route itself answers 400
+ * `idempotency_key_missing`; only the document says it is required.
+ */
+export const RequiredIdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({
+      param: { required: true },
+      description:
+        'Required. Makes the request safe to retry: 1 to 255 printable ASCII characters.',
+    }),
+});
+
 export function idParam(prefix: string) {
   return z.object({
     // Any string: an id that cannot exist simply names nothing (404).
