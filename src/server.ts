@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from './config.js';
+import { requireMigrations } from './db/schema-check.js';
 import { createSql } from './db/sql.js';
 import { ApiKeyCache } from './http/api-key-cache.js';
 import { createApp } from './http/app.js';
@@ -24,6 +25,14 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config, 'web');
   const sql = createSql(config, { application: 'fintech-core-web' });
+  try {
+    await requireMigrations(sql, log);
+  } catch (error) {
+    log.fatal({ err: error }, 'web failed to start');
+    await sql.end({ timeout: 5 });
+    process.exitCode = 1;
+    return;
+  }
   const acceptSql = createAcceptancePool(config);
   const redis = createRedis(config, { name: 'web', log });
   const queueConnection = createRedis(config, { name: 'web-queues', log });

@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from '../src/config.js';
+import { requireMigrations } from '../src/db/schema-check.js';
 import { createSql } from '../src/db/sql.js';
 import { exitOnSignalsUntilStarted, stopOnSignals } from '../src/lib/process-lifecycle.js';
 import { createLogger } from '../src/logger.js';
@@ -18,6 +19,7 @@ const sql = createSql(config, { application: 'fintech-core-worker' });
 
 async function main(): Promise<void> {
   const started = exitOnSignalsUntilStarted('worker', logger);
+  await requireMigrations(sql, logger);
   const workers = await startTransferWorkers(config, {
     sql,
     logger,

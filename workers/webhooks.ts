@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from '../src/config.js';
+import { requireMigrations } from '../src/db/schema-check.js';
 import { createSql } from '../src/db/sql.js';
 import { exitOnSignalsUntilStarted, stopOnSignals } from '../src/lib/process-lifecycle.js';
 import { createLogger } from '../src/logger.js';
@@ -19,6 +20,7 @@ const sql = createSql(config, { application: 'fintech-core-webhooks' });
 
 async function main(): Promise<void> {
   const started = exitOnSignalsUntilStarted('webhooks', logger);
+  await requireMigrations(sql, logger);
   const runtime = await startWebhookRuntime(config, { sql, logger });
   started();
   logger.info(

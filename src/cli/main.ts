@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
+import { requireMigrations } from '../db/schema-check.js';
 import { createSql } from '../db/sql.js';
 import { createApiKey, createTenant, revokeApiKey } from '../services/tenants.js';
 
@@ -46,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
 
   const sql = createSql(config, { max: 2, application: 'fintech-core-cli' });
   try {
+    // Unreachable, PostgreSQL answers the command itself with its error.
+    await requireMigrations(sql, { warn: () => {} });
     if (command === 'tenant create' && name) {
       const created = await createTenant(sql, name);
       print(values.json, {

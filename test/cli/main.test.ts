@@ -2,14 +2,21 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { configEnv, testConfig } from '../support/env.js';
+import { configEnv, TEST_DATABASE_URL, testConfig } from '../support/env.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
 
 /** Runs the operator CLI as `npm run cli -- ...` would; answers its exit code and output. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? '', ...configEnv(testConfig()) };
+  return cliWith({}, ...args);
+}
+
+async function cliWith(
+  overrides: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH ?? '', ...configEnv(testConfig(overrides)) };
   try {
     const { stdout, stderr } = await run(
       process.execPath,
@@ -31,6 +38,13 @@ describe('the operator CLI', () => {
     const key = await cli('key', 'create', '--tenant', tenantId, '--json');
     expect(key.code).toBe(0);
     expect(JSON.parse(key.stdout)).toMatchObject({ tenant_id: tenantId });
+  });
+
+  it('says to migrate when the database has not been', async () => {
+    const absent = TEST_DATABASE_URL.replace(/\/[^/]+$/, '/fintech_core_test_never_created');
+    const answer = await cliWith({ DATABASE_URL: absent }, 'tenant', 'create', '--name', 'X');
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toContain('run `npm run migrate`');
   });
 
   it('refuses an option given twice rather than taking the last', async () => {
