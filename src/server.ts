@@ -26,7 +26,11 @@ async function main(): Promise<void> {
   const log = createLogger(config, 'web');
   const sql = createSql(config, { application: 'fintech-core-web' });
   try {
-    await requireMigrations(sql, log);
+    await requireMigrations(sql, log, (error) => {
+      // Nothing can have been accepted on a database without its tables.
+      log.fatal({ err: error }, 'the database is not migrated: web exiting');
+      process.exit(1);
+    });
   } catch (error) {
     log.fatal({ err: error }, 'web failed to start');
     await sql.end({ timeout: 5 });

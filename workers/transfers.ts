@@ -19,7 +19,11 @@ const sql = createSql(config, { application: 'fintech-core-worker' });
 
 async function main(): Promise<void> {
   const started = exitOnSignalsUntilStarted('worker', logger);
-  await requireMigrations(sql, logger);
+  await requireMigrations(sql, logger, (error) => {
+    // Nothing can have been done on a database without its tables.
+    logger.fatal({ err: error }, 'the database is not migrated: worker exiting');
+    process.exit(1);
+  });
   const workers = await startTransferWorkers(config, {
     sql,
     logger,

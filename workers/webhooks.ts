@@ -20,7 +20,11 @@ const sql = createSql(config, { application: 'fintech-core-webhooks' });
 
 async function main(): Promise<void> {
   const started = exitOnSignalsUntilStarted('webhooks', logger);
-  await requireMigrations(sql, logger);
+  await requireMigrations(sql, logger, (error) => {
+    // Nothing can have been done on a database without its tables.
+    logger.fatal({ err: error }, 'the database is not migrated: webhooks exiting');
+    process.exit(1);
+  });
   const runtime = await startWebhookRuntime(config, { sql, logger });
   started();
   logger.info(

@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   const sql = createSql(config, { max: 2, application: 'fintech-core-cli' });
   try {
     // Unreachable, PostgreSQL answers the command itself with its error.
-    await requireMigrations(sql, { warn: () => {} });
+    await requireMigrations(sql, { warn: () => {} }, () => {});
     if (command === 'tenant create' && name) {
       const created = await createTenant(sql, name);
       print(values.json, {
