@@ -32,4 +32,16 @@ describe('/readyz', () => {
       checks: { postgres: false, redis: true },
     });
   });
+
+  it('counts a probe of the acceptance connections that never settles as a stall', async () => {
+    const silent = (() => new Promise(() => {})) as unknown as Sql;
+    const stalls: number[] = [];
+    app = await startTestApp({ DATABASE_STALL_MS: '1000' }, (deps) => ({
+      ...deps,
+      acceptSql: silent,
+      onStall: (stalledMs) => stalls.push(stalledMs),
+    }));
+    expect((await app.request('/readyz')).status).toBe(503);
+    expect(stalls).toEqual([1000]);
+  });
 });

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { stallGuard } from '../../lib/stall-guard.js';
 import type { AppEnv, Deps } from '../types.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -32,6 +33,9 @@ const readyz = createRoute({
 });
 
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
+  // A probe of the acceptance pool that never settles is a stall like an
+  // acceptance's: it ends the process, instead of queueing probe after probe.
+  const watch = stallGuard(deps.config.DATABASE_STALL_MS, deps.onStall);
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
 
   app.openapi(readyz, async (c) => {
@@ -40,7 +44,7 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void
     const acceptSql = deps.acceptSql ?? deps.sql;
     const [reads, accepts, pinged] = await Promise.all([
       probe(() => deps.sql`select 1`),
-      probe(() => acceptSql`select 1`),
+      probe(() => watch(acceptSql`select 1`)),
       probe(() => deps.redis.ping()),
     ]);
     const redis = pinged && deps.waiters.listening;
