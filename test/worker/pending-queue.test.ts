@@ -56,7 +56,8 @@ describe('the queue of pending transfers (migration 0013)', () => {
     for (const change of [
       db.sql`update transfers set partition = partition + 1 where id = ${rest[0] ?? ''}`,
       db.sql`update transfers set seq = seq + 1000000 where id = ${rest[0] ?? ''}`,
-      db.sql`update transfers set created_at = now() - interval '1 day' where id = ${rest[0] ?? ''}`,
+      db.sql`update transfers set created_at = created_at - interval '1 day'
+        where id = ${rest[0] ?? ''}`,
     ]) {
       await expect(change).rejects.toMatchObject({ code: '42501' });
     }
@@ -98,7 +99,7 @@ describe('the queue of pending transfers (migration 0013)', () => {
     expect(await ledgerReport(db.sql, tenantId)).toEqual(healthyLedger(400));
   });
 
-  it("finds an account's or a tenant's pending transfers without reading their history", async () => {
+  it("finds an account's or tenant's pending transfers without reading history", async () => {
     const tenantId = await newTenant(db.sql);
     const [busy, other] = await createAccounts(db.sql, tenantId, 2, 10n ** 9n);
     const history = await insertPendingTransfers(
