@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabase, ensureDatabase } from '../../src/db/migrate.js';
 import { configEnv, TEST_DATABASE_URL, testConfig } from '../support/env.js';
-import { type Child, startChild, stopChild } from '../support/processes.js';
+import { type Child, startChild, stopChild, waitForLine } from '../support/processes.js';
 
 const emptyUrl = `${TEST_DATABASE_URL}_unmigrated`;
 const absentUrl = `${TEST_DATABASE_URL}_absent`;
@@ -20,15 +20,6 @@ const ENTRIES = [
   ['webhooks', 'workers/webhooks.ts', 'webhooks failed to start'],
 ] as const;
 
-/** The child's log once it holds `text`, or as it is after two seconds. */
-async function logOf(child: Child, text: string): Promise<string> {
-  for (let tries = 0; ; tries += 1) {
-    const log = await readFile(child.logPath, 'utf8');
-    if (log.includes(text) || tries >= 40) return log;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function refusal(databaseUrl: string, entry: (typeof ENTRIES)[number]) {
   const [name, path, line] = entry;
   const child = startChild(name, path, {
@@ -38,7 +29,8 @@ async function refusal(databaseUrl: string, entry: (typeof ENTRIES)[number]) {
   });
   children.push(child);
   const code = await child.exited;
-  const log = await logOf(child, line);
+  await waitForLine(child, new RegExp(line), 5_000).catch(() => {});
+  const log = await readFile(child.logPath, 'utf8');
   return { code, line: log.includes(line), names: /npm run migrate/.test(log) };
 }
 
@@ -70,7 +62,8 @@ describe('a process started on a database that is not migrated', () => {
     });
     children.push(child);
     expect(await child.exited).toBe(1);
-    const log = await logOf(child, 'worker failed to start');
+    await waitForLine(child, /worker failed to start/, 5_000);
+    const log = await readFile(child.logPath, 'utf8');
     expect(log).toContain('0002_webhooks.sql');
     expect(log).not.toContain('0001_core.sql');
   }, 60_000);

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { createSql, type Sql } from '../../src/db/sql.js';
@@ -14,6 +14,7 @@ import {
   startRedisServer,
   startWeb,
   stopChild,
+  waitForLine,
   waitForOk,
 } from '../support/processes.js';
 
@@ -72,15 +73,6 @@ function parsed(line: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-async function waitForLine(child: Child, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (existsSync(child.logPath) && pattern.test(readFileSync(child.logPath, 'utf8'))) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${child.name} logged nothing matching ${pattern}`);
 }
 
 async function stopRedisServer(): Promise<void> {

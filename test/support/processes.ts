@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,16 @@ export async function stopChild(child: Child, graceMs = 10_000): Promise<number 
 export async function killChild(child: Child): Promise<void> {
   child.process.kill('SIGKILL');
   await child.exited;
+}
+
+/** Polls a child's log until a line matches `pattern`. */
+export async function waitForLine(child: Child, pattern: RegExp, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (existsSync(child.logPath) && pattern.test(readFileSync(child.logPath, 'utf8'))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${child.name} logged nothing matching ${pattern}`);
 }
 
 /** Polls a URL until it answers 200. */
