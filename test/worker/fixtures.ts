@@ -294,27 +294,34 @@ export async function outcomeOf(statement: Promise<unknown>): Promise<string> {
   }
 }
 
-/** How a piece of work read a table: scans of each kind, and rows read by either. */
+/**
+ * How a piece of work used a table: scans of each kind, rows read by either,
+ * and rows updated, with those updated in place (heap-only: no new index
+ * entries).
+ */
 export interface TableReads {
   seqScans: bigint;
   indexScans: bigint;
   rowsRead: bigint;
+  updates: bigint;
+  inPlaceUpdates: bigint;
 }
 
+/** A table whose use a test counts. */
+export type ReadTable = 'transfers' | 'accounts' | 'pending_transfers';
+
 /**
- * How `table` has been read so far, as `sql` (one connection) sees it. A
+ * How `table` has been used so far, as `sql` (one connection) sees it. A
  * session's counts reach `pg_stat_user_tables` only once it flushes them,
  * which it is made to do first; the transaction-level view would also show
  * counts of earlier transactions of the session not yet flushed.
  */
-/** A table whose reads a test counts. */
-export type ReadTable = 'transfers' | 'accounts' | 'pending_transfers';
-
 export async function tableReads(sql: Sql, table: ReadTable): Promise<TableReads> {
   await sql`select pg_stat_force_next_flush()`;
   const [row] = await sql<TableReads[]>`
     select seq_scan as seq_scans, coalesce(idx_scan, 0) as index_scans,
-      seq_tup_read + coalesce(idx_tup_fetch, 0) as rows_read
+      seq_tup_read + coalesce(idx_tup_fetch, 0) as rows_read,
+      n_tup_upd as updates, n_tup_hot_upd as in_place_updates
     from pg_stat_user_tables where relname = ${table}`;
   if (!row) throw new Error(`no statistics for ${table}`);
   return row;
@@ -325,6 +332,8 @@ export function readsBetween(before: TableReads, after: TableReads): TableReads 
     seqScans: after.seqScans - before.seqScans,
     indexScans: after.indexScans - before.indexScans,
     rowsRead: after.rowsRead - before.rowsRead,
+    updates: after.updates - before.updates,
+    inPlaceUpdates: after.inPlaceUpdates - before.inPlaceUpdates,
   };
 }
 

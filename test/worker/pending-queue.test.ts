@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasPendingTransfers } from '../../src/data/accounts.js';
 import { listTransfers } from '../../src/data/transfers.js';
-import { createSql, type Sql } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import {
   createAccount,
@@ -20,15 +19,6 @@ async function queued(ids: string[]): Promise<string[]> {
   const rows = await db.sql<{ transferId: string }[]>`
     select transfer_id from pending_transfers where transfer_id = any(${ids})`;
   return rows.map((row) => row.transferId).sort();
-}
-
-async function transferUpdates(sql: Sql): Promise<{ updates: bigint; inPlace: bigint }> {
-  await sql`select pg_stat_force_next_flush()`;
-  const [row] = await sql<{ updates: bigint; inPlace: bigint }[]>`
-    select n_tup_upd as updates, n_tup_hot_upd as in_place
-    from pg_stat_user_tables where relname = 'transfers'`;
-  if (!row) throw new Error('no statistics for transfers');
-  return row;
 }
 
 describe('the queue of pending transfers (migration 0013)', () => {
@@ -84,18 +74,13 @@ describe('the queue of pending transfers (migration 0013)', () => {
       })),
     );
     const partitions = [...new Set(transfers.map((transfer) => transfer.partition))];
-    const sql = createSql(db.config(), { max: 1, application: 'settle-in-place-test' });
-    try {
-      const before = await transferUpdates(sql);
+    const used = await readsBy(db.config(), 'transfers', async (sql) => {
       for (const partition of partitions) {
         while ((await applyPendingBatch(sql, partition, 400)).settled.length > 0) {}
       }
-      const after = await transferUpdates(sql);
-      expect(after.updates - before.updates).toBe(400n);
-      expect(after.inPlace - before.inPlace).toBe(400n);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+    });
+    expect(used.updates).toBe(400n);
+    expect(used.inPlaceUpdates).toBe(400n);
     expect(await ledgerReport(db.sql, tenantId)).toEqual(healthyLedger(400));
   });
 
