@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       // Its connection holds no answer that will come. The requests in hand
       // are lost to their clients, who retry with their keys: a statement
       // that never commits rolls back, and one that did is replayed.
-      log.fatal({ stalledMs }, 'PostgreSQL has not answered an acceptance: web exiting');
+      log.fatal({ stalledMs }, 'PostgreSQL has not answered a statement: web exiting');
       process.exit(1);
     },
   };

@@ -50,7 +50,7 @@ describe('a web process whose PostgreSQL stops answering', () => {
     expect(await web.exited).toBe(1);
     expect(await sent).toBe('connection lost');
     expect(await readFile(web.logPath, 'utf8')).toContain(
-      'PostgreSQL has not answered an acceptance: web exiting',
+      'PostgreSQL has not answered a statement: web exiting',
     );
   }, 60_000);
 });

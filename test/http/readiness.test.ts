@@ -44,4 +44,16 @@ describe('/readyz', () => {
     expect((await app.request('/readyz')).status).toBe(503);
     expect(stalls).toEqual([1000]);
   });
+
+  it('counts a probe of the reads pool that never settles as a stall', async () => {
+    const silent = (() => new Promise(() => {})) as unknown as Sql;
+    const stalls: number[] = [];
+    app = await startTestApp({ DATABASE_STALL_MS: '1000' }, (deps) => ({
+      ...deps,
+      sql: silent,
+      onStall: (stalledMs) => stalls.push(stalledMs),
+    }));
+    expect((await app.request('/readyz')).status).toBe(503);
+    expect(stalls).toEqual([1000]);
+  });
 });

@@ -33,8 +33,10 @@ const readyz = createRoute({
 });
 
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void {
-  // A probe of the acceptance pool that never settles is a stall like an
-  // acceptance's: it ends the process, instead of queueing probe after probe.
+  // A probe that never settles is a stall like an acceptance's: it ends the
+  // process, instead of queueing probe after probe on a dead connection. So
+  // a web process whose reads pool is cut off, which serves nothing, ends
+  // too, provided something asks it whether it is ready.
   const watch = stallGuard(deps.config.DATABASE_STALL_MS, deps.onStall);
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
 
@@ -43,7 +45,7 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void
     // off without closing answers nothing while the other pool still does.
     const acceptSql = deps.acceptSql ?? deps.sql;
     const [reads, accepts, pinged] = await Promise.all([
-      probe(() => deps.sql`select 1`),
+      probe(() => watch(deps.sql`select 1`)),
       probe(() => watch(acceptSql`select 1`)),
       probe(() => deps.redis.ping()),
     ]);
