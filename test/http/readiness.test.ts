@@ -4,6 +4,9 @@ import { startTestApp, type TestApp } from '../support/app.js';
 
 let app: TestApp | undefined;
 
+/** A pool cut off without closing: it answers nothing, ever. */
+const silent = (() => new Promise(() => {})) as unknown as Sql;
+
 afterEach(async () => {
   await app?.close();
   app = undefined;
@@ -23,7 +26,6 @@ describe('/readyz', () => {
   // A connection cut off without closing answers nothing, ever: the pool the
   // acceptances use may be in that state while the other still answers.
   it('is not ready while the acceptance connections do not answer', async () => {
-    const silent = (() => new Promise(() => {})) as unknown as Sql;
     app = await startTestApp({}, (deps) => ({ ...deps, acceptSql: silent }));
     const response = await app.request('/readyz');
     expect(response.status).toBe(503);
@@ -34,7 +36,6 @@ describe('/readyz', () => {
   });
 
   it('counts a probe of the acceptance connections that never settles as a stall', async () => {
-    const silent = (() => new Promise(() => {})) as unknown as Sql;
     const stalls: number[] = [];
     app = await startTestApp({ DATABASE_STALL_MS: '1000' }, (deps) => ({
       ...deps,
@@ -46,7 +47,6 @@ describe('/readyz', () => {
   });
 
   it('counts a probe of the reads pool that never settles as a stall', async () => {
-    const silent = (() => new Promise(() => {})) as unknown as Sql;
     const stalls: number[] = [];
     app = await startTestApp({ DATABASE_STALL_MS: '1000' }, (deps) => ({
       ...deps,
