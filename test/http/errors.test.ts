@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import { freePort } from '../../src/lib/free-port.js';
 import { createRedis } from '../../src/redis/connection.js';
-import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+import {
+  call,
+  newTenant,
+  openAccount,
+  postTransfer,
+  startTestApp,
+  type TestApp,
+} from '../support/app.js';
 
 let app: TestApp;
 let key: string;
@@ -311,15 +318,9 @@ describe('error codes', () => {
         errors: [{ field, message: 'given more than once' }],
       });
     }
-    const clean = await call(app, 'POST', '/v1/transfers', {
-      key,
-      headers: { 'idempotency-key': 'named-twice' },
-      body: {
-        source_account_id: account,
-        destination_account_id: other,
-        amount: 1,
-        currency: 'EUR',
-      },
+    const clean = await postTransfer(app, key, 'named-twice', {
+      source: account,
+      destination: other,
     });
     expect(clean.status).toBe(202);
     expect(clean.headers.get('idempotent-replayed')).toBeNull();

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+import {
+  newTenant,
+  openAccount,
+  postTransfer,
+  startTestApp,
+  type TestApp,
+} from '../support/app.js';
 
 let app: TestApp;
 
@@ -15,15 +21,9 @@ describe('an account row held by a long transaction', () => {
     const heldAccounts = [await openAccount(app, held.key), await openAccount(app, held.key)];
     const otherAccounts = [await openAccount(app, other.key), await openAccount(app, other.key)];
     const transfer = (key: string, [source, destination]: string[], idempotencyKey: string) =>
-      call(app, 'POST', '/v1/transfers', {
-        key,
-        headers: { 'idempotency-key': idempotencyKey },
-        body: {
-          source_account_id: source,
-          destination_account_id: destination,
-          amount: 1,
-          currency: 'EUR',
-        },
+      postTransfer(app, key, idempotencyKey, {
+        source: source ?? '',
+        destination: destination ?? '',
       });
 
     // A session (an operator's query, a stuck client) holds the destination's row.

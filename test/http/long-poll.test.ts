@@ -3,7 +3,14 @@ import { SettledWaiters } from '../../src/http/long-poll.js';
 import { createRedis } from '../../src/redis/connection.js';
 import { publishSettled } from '../../src/redis/settled.js';
 import { RECHECK_MS } from '../../src/services/transfer-waits.js';
-import { call, newTenant, openAccount, startTestApp, type TestApp } from '../support/app.js';
+import {
+  call,
+  newTenant,
+  openAccount,
+  postTransfer,
+  startTestApp,
+  type TestApp,
+} from '../support/app.js';
 import { waitUntil } from '../worker/fixtures.js';
 
 let app: TestApp;
@@ -20,15 +27,9 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 async function accept(idempotencyKey: string): Promise<string> {
-  const answer = await call<{ id: string }>(app, 'POST', '/v1/transfers', {
-    key,
-    headers: { 'idempotency-key': idempotencyKey },
-    body: {
-      source_account_id: source,
-      destination_account_id: destination,
-      amount: 1,
-      currency: 'EUR',
-    },
+  const answer = await postTransfer<{ id: string }>(app, key, idempotencyKey, {
+    source,
+    destination,
   });
   return answer.body.id;
 }

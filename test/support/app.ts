@@ -110,6 +110,25 @@ export async function call<T = Record<string, unknown>>(
   };
 }
 
+/** Sends a EUR transfer through the API under `idempotencyKey`; 1 unit unless told. */
+export function postTransfer<T = Record<string, unknown>>(
+  app: TestApp,
+  key: string,
+  idempotencyKey: string,
+  transfer: { source: string; destination: string; amount?: number },
+): Promise<ApiAnswer<T>> {
+  return call<T>(app, 'POST', '/v1/transfers', {
+    key,
+    headers: { 'idempotency-key': idempotencyKey },
+    body: {
+      source_account_id: transfer.source,
+      destination_account_id: transfer.destination,
+      amount: transfer.amount ?? 1,
+      currency: 'EUR',
+    },
+  });
+}
+
 /** Opens an account through the API and returns its id. */
 export async function openAccount(
   app: TestApp,
