@@ -6,7 +6,7 @@ import { dropDatabase, migrate } from '../db/migrate.js';
 import { createSql, type Sql } from '../db/sql.js';
 import { newId } from '../lib/ids.js';
 import { partitionOf } from '../queue/partitions.js';
-import { applyPendingPartitions } from '../services/apply-transfers.js';
+import { createPartitionApplier } from '../worker/partition-applier.js';
 import { count, UsageError } from './args.js';
 import { BENCH_CURRENCY, seedTenant } from './seed.js';
 
@@ -218,10 +218,18 @@ async function session(databaseUrl: string, partitions: number[]): Promise<void>
   // Wall clock, so that the parent can place two processes' sessions on one time line.
   const startMs = Date.now();
   let settled = 0;
+  // A worker process's apply step, whose partitions share each transaction.
+  const apply = createPartitionApplier(sql, {
+    APPLY_BATCH_SIZE: BATCH_SIZE,
+    APPLY_TRANSACTIONS: 1,
+    APPLY_LINGER_MS: 1,
+    PARTITIONS,
+  });
   for (;;) {
-    const results = await applyPendingPartitions(sql, partitions, BATCH_SIZE);
-    const count = [...results.values()].reduce((sum, result) => sum + result.settled.length, 0);
-    if (count === 0) break;
+    const results = await Promise.all(partitions.map((p) => apply(sql, p, BATCH_SIZE)));
+    const count = results.reduce((sum, result) => sum + result.settled.length, 0);
+    const deferred = results.reduce((sum, result) => sum + result.deferred, 0);
+    if (count === 0 && deferred === 0) break;
     settled += count;
   }
   const timing: SessionTiming = { settled, startMs, endMs: Date.now() };

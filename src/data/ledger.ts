@@ -131,12 +131,19 @@ export interface WorkRow extends TransferRow {
  *    them while this one waited for a partition; the row lock reads the
  *    latest version of each transfer, whose status is then no longer
  *    `pending`, so such a transfer is left out, never settled twice.
- * 3. Their accounts, in id order, so that transactions of different
- *    partitions sharing an account wait instead of deadlocking. `no key
- *    update` is the lock an update of the balance takes anyway; it still lets
- *    other transactions insert rows that reference these accounts (new
- *    transfers, entries), which only need a key-share lock. The row lock
- *    reads the latest balance.
+ * 3. Their accounts, in id order: first those of each partition's oldest
+ *    transfer (its head), waiting for any that another transaction holds,
+ *    then the others, skipping any that another transaction holds. The
+ *    skipped accounts are missing from the rows, and their transfers wait
+ *    for a later transaction (see `settleInOrder`), so that apply
+ *    transactions of different partitions that share an account do not, as
+ *    a rule, queue behind each other, while each partition still settles at
+ *    least its head. An apply transaction only ever waits for accounts in id
+ *    order, and never once it has skipped one, so two of them never
+ *    deadlock. `no key update` is the lock an update of the balance takes
+ *    anyway; it still lets other transactions insert rows that reference
+ *    these accounts (new transfers, entries), which only need a key-share
+ *    lock. The row lock reads the latest balance.
  *
  * Every row is reached by key, whatever the planner estimates: a lateral
  * look-up per partition, with the batch limit written into the statement,
@@ -182,14 +189,34 @@ export function lockPartitionWork(
       select source_account_id as id from pending
       union
       select destination_account_id from pending
-    ), locked_accounts as (
+    ), heads as (
+      select distinct on (partition) source_account_id, destination_account_id
+      from pending
+      order by partition, seq
+    ), head_account_ids as (
+      select source_account_id as id from heads
+      union
+      select destination_account_id from heads
+    ), waited_accounts as (
       select a.*
-      from (select id from account_ids order by id) as ids
+      from (select id from head_account_ids order by id) as ids
       cross join lateral (
         select id, tenant_id, currency, balance, overdraft_limit, closed_at
         from accounts
         where accounts.id = ids.id
         for no key update
+      ) as a
+    ), locked_accounts as (
+      select * from waited_accounts
+      union all
+      select a.*
+      from (select id from account_ids except select id from head_account_ids
+        order by id) as ids
+      cross join lateral (
+        select id, tenant_id, currency, balance, overdraft_limit, closed_at
+        from accounts
+        where accounts.id = ids.id and (select count(*) from waited_accounts) >= 0
+        for no key update skip locked
       ) as a
     ), clock as (
       select clock_timestamp() as locked_at

@@ -25,6 +25,11 @@ export interface BatchResult {
   settled: SettledTransfer[];
   posted: number;
   failed: number;
+  /**
+   * Transfers left pending because another transaction held one of their
+   * accounts, or an earlier transfer of their source was left so.
+   */
+  deferred: number;
 }
 
 export type ApplyBatch = (sql: Sql, partition: number, batchSize: number) => Promise<BatchResult>;
@@ -34,6 +39,8 @@ export interface Settlement {
   outcomes: TransferOutcome[];
   entries: NewEntry[];
   balances: BalanceChange[];
+  /** The transfers left pending for a later batch, in acceptance order. */
+  deferred: PendingTransfer[];
 }
 
 /**
@@ -46,8 +53,13 @@ export interface Settlement {
  * - An advisory lock on each partition lets one transaction at a time apply
  *   it, even if the queue's own lock lapsed (a stalled job, Redis wiped).
  * - Transfers are taken in `seq` (acceptance) order and locked, with their
- *   accounts in id order, so transactions of different partitions that
- *   share a destination wait rather than deadlock (`lockPartitionWork`).
+ *   accounts in id order. An account that another transaction holds is
+ *   skipped, unless a partition's oldest transfer names it, and the
+ *   transfers that name it are deferred: they stay pending for a later
+ *   batch. So transactions of different partitions that share an account
+ *   neither deadlock nor, as a rule, queue behind each other, and every
+ *   batch settles at least the oldest transfer of each partition
+ *   (`lockPartitionWork`).
  *   The decided batch is written in one more statement, with an event per
  *   transfer: two round trips in all, however large, BEGIN sent with the
  *   first statement and COMMIT with the second (`withTwoStatements`), and
@@ -80,15 +92,21 @@ export async function applyPendingPartitions(
   // Set by the attempt that committed: `next` runs once per attempt whose
   // lock statement succeeded, and only a committed attempt returns.
   let rows: TransferRow[] = [];
+  let deferred: PendingTransfer[] = [];
+  const partitionOf = new Map<string, number>();
   await withTwoStatements(
     sql,
     (db) => lockPartitionWork(db, distinct, batchSize),
     (locked, db) => {
       rows = [];
+      deferred = [];
       const work = partitionWorkOf(locked);
       if (work.transfers.length === 0 || work.lockedAt === null) return null;
 
-      const settlement = settleInOrder(work.transfers, work.accounts);
+      const settlement = settleInOrder(work.transfers, work.accounts, headAccounts(work.transfers));
+      deferred = settlement.deferred;
+      for (const transfer of work.transfers) partitionOf.set(transfer.id, transfer.partition);
+      if (settlement.outcomes.length === 0) return null;
       rows = settledRows(work.transfers, settlement.outcomes, work.lockedAt);
       return writeSettlement(db, {
         ...settlement,
@@ -101,7 +119,10 @@ export async function applyPendingPartitions(
   return new Map(
     distinct.map((partition) => [
       partition,
-      summarize(rows.filter((row) => row.partition === partition)),
+      summarize(
+        rows.filter((row) => row.partition === partition),
+        deferred.filter((transfer) => partitionOf.get(transfer.id) === partition),
+      ),
     ]),
   );
 }
@@ -113,25 +134,53 @@ export async function applyPendingBatch(
   batchSize: number,
 ): Promise<BatchResult> {
   const results = await applyPendingPartitions(sql, [partition], batchSize);
-  return results.get(partition) ?? summarize([]);
+  return results.get(partition) ?? summarize([], []);
+}
+
+/** The accounts of each partition's oldest transfer, which the lock statement waits for. */
+function headAccounts(transfers: TransferRow[]): Set<string> {
+  const heads = new Map<number, TransferRow>();
+  for (const transfer of transfers) {
+    if (!heads.has(transfer.partition)) heads.set(transfer.partition, transfer);
+  }
+  return new Set(
+    [...heads.values()].flatMap((head) => [head.sourceAccountId, head.destinationAccountId]),
+  );
 }
 
 /**
  * Decides each transfer in order against running balances and builds the
- * entries and the new balances. Pure apart from entry ids; writes nothing.
+ * entries and the new balances. A transfer whose account is not among
+ * `accounts` (another transaction held it) is deferred, and so is every
+ * later transfer of its source, which must not overtake it. An account that
+ * was waited for (`waitedFor`) is always locked unless it does not exist,
+ * which is a bug. Pure apart from entry ids; writes nothing.
  */
-export function settleInOrder(transfers: PendingTransfer[], accounts: LedgerAccount[]): Settlement {
+export function settleInOrder(
+  transfers: PendingTransfer[],
+  accounts: LedgerAccount[],
+  waitedFor: ReadonlySet<string> = new Set(),
+): Settlement {
   const book = new Map(
     accounts.map((account) => [account.id, { account, balance: account.balance, postings: 0 }]),
   );
   const outcomes: TransferOutcome[] = [];
   const entries: NewEntry[] = [];
+  const deferred: PendingTransfer[] = [];
+  const heldBack = new Set<string>();
 
   for (const transfer of transfers) {
     const source = book.get(transfer.sourceAccountId);
     const destination = book.get(transfer.destinationAccountId);
-    if (!source || !destination) {
-      throw new Error(`transfer ${transfer.id} names an account that was not locked`);
+    if (!source || !destination || heldBack.has(transfer.sourceAccountId)) {
+      for (const id of [transfer.sourceAccountId, transfer.destinationAccountId]) {
+        if (!book.has(id) && waitedFor.has(id)) {
+          throw new Error(`transfer ${transfer.id} names account ${id}, which does not exist`);
+        }
+      }
+      heldBack.add(transfer.sourceAccountId);
+      deferred.push(transfer);
+      continue;
     }
     assertConsistent(transfer, source.account);
     assertConsistent(transfer, destination.account);
@@ -175,7 +224,7 @@ export function settleInOrder(transfers: PendingTransfer[], accounts: LedgerAcco
       balance: line.balance,
       postings: line.postings,
     }));
-  return { outcomes, entries, balances };
+  return { outcomes, entries, balances, deferred };
 }
 
 function assertConsistent(transfer: PendingTransfer, account: LedgerAccount): void {
@@ -232,12 +281,12 @@ function eventOf(row: TransferRow): SettlementEvent {
   };
 }
 
-function summarize(rows: TransferRow[]): BatchResult {
+function summarize(rows: TransferRow[], deferred: PendingTransfer[]): BatchResult {
   const settled = rows.map((row) => ({
     id: row.id,
     tenantId: row.tenantId,
     status: row.status === 'posted' ? ('posted' as const) : ('failed' as const),
   }));
   const posted = settled.filter((transfer) => transfer.status === 'posted').length;
-  return { settled, posted, failed: settled.length - posted };
+  return { settled, posted, failed: settled.length - posted, deferred: deferred.length };
 }

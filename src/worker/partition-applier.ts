@@ -11,7 +11,7 @@ import {
 
 type Outcome = { result: BatchResult } | { error: unknown };
 
-const NOTHING: BatchResult = { settled: [], posted: 0, failed: 0 };
+const NOTHING: BatchResult = { settled: [], posted: 0, failed: 0, deferred: 0 };
 
 /**
  * The apply step of one worker process. The partitions whose jobs run at the

@@ -52,9 +52,9 @@ const IDLE_LOOK_MS = 10;
  * the partition batch by batch, oldest first, until its batches have found
  * nothing for `APPLY_IDLE_MS` (looking every `IDLE_LOOK_MS`), or until a
  * batch comes back short of `APPLY_BATCH_SIZE` once the run is
- * `RUN_BUDGET_MS` old: all that was pending when the job started is then
- * final, and whatever was accepted meanwhile has a job of its own queued
- * behind this one. Under steady load one run thus serves many batches, and
+ * `RUN_BUDGET_MS` old, and deferred nothing (see `applyPendingPartitions`):
+ * all that was pending when the job started is then final, and whatever was
+ * accepted meanwhile has a job of its own queued behind this one. Under steady load one run thus serves many batches, and
  * the transfers that arrive while it looks, which saves the queue the cost of
  * a job per batch or per transfer. The transfer that added the job is
  * followed to its own partition if its row names another one (after a change
@@ -83,7 +83,9 @@ export async function processTransferJob(
     await publish(context, result.settled);
     own ??= result.settled.find((transfer) => transfer.id === data.transferId);
 
-    if (result.settled.length >= batchSize) {
+    // A deferred transfer is settled by the partition's next batch, which
+    // waits for its accounts: the run goes on as after a full batch.
+    if (result.settled.length >= batchSize || result.deferred > 0) {
       if (context.stopping()) throw shuttingDown();
       continue;
     }

@@ -12,12 +12,18 @@ import { useWorkerDatabase } from './support.js';
 
 const db = useWorkerDatabase();
 
-describe('the order in which an apply transaction locks accounts', () => {
-  // Two transactions that share accounts can only deadlock if one of them
-  // takes its account locks out of id order. Here the transaction is stopped
-  // at the middle account, held by another session: every account before it
-  // must be locked already, and none after it.
-  it('locks the accounts of its batch in id order', async () => {
+describe('the accounts an apply transaction locks', () => {
+  // One source pays 30 destinations in turn; another session holds the
+  // account of the 11th. The first batch must not wait for it: it settles
+  // the ten transfers before, defers the 11th and, since a source's
+  // transfers never overtake each other, the 19 after it. In the second
+  // batch the 11th is the partition's oldest, whose accounts a batch waits
+  // for, before it locks any other: two apply transactions that share
+  // accounts could deadlock if one of them waited out of id order, or after
+  // taking other accounts. Stopped at the held account, it must hold the
+  // source if, and only if, the source's id comes first, and no other
+  // destination.
+  it('skips an account another transaction holds, unless its oldest transfer needs it', async () => {
     const tenantId = await newTenant(db.sql);
     const [source = '', ...destinations] = await createAccounts(db.sql, tenantId, 31, 10n ** 9n);
     const batch = await insertPendingTransfers(
@@ -26,19 +32,20 @@ describe('the order in which an apply transaction locks accounts', () => {
       tenantId,
       destinations.map((destination) => ({ source, destination, amount: 1n })),
     );
-    const sorted = [source, ...destinations].sort();
-    const middle = sorted[15] ?? '';
-    const before = sorted.slice(0, 15);
-    const after = sorted.slice(16);
+    const partition = batch[0]?.partition ?? 0;
+    const held = destinations[10] ?? '';
 
     const application = 'lock-order-apply';
     const applier = connect(db.config(), application);
     const blocker = await db.sql.reserve();
     try {
       await blocker`begin`;
-      await blocker`select id from accounts where id = ${middle} for update`;
-      const applied = applyPendingBatch(applier, batch[0]?.partition ?? 0, 100);
-      await waitUntil('the apply transaction waits for the middle account', async () => {
+      await blocker`select id from accounts where id = ${held} for update`;
+      const first = await applyPendingBatch(applier, partition, 100);
+      expect(first).toMatchObject({ posted: 10, deferred: 20 });
+
+      const second = applyPendingBatch(applier, partition, 100);
+      await waitUntil('the apply transaction waits for the held account', async () => {
         const [row] = await db.sql<{ waiting: number }[]>`
           select count(*)::int as waiting from pg_stat_activity
           where application_name = ${application} and wait_event_type = 'Lock'`;
@@ -46,16 +53,18 @@ describe('the order in which an apply transaction locks accounts', () => {
       });
 
       let free: string[] = [];
+      const others = [source, ...destinations.slice(11)];
       await rolledBack(db.sql, async (tx) => {
         const rows = await tx<{ id: string }[]>`
-          select id from accounts where id in ${tx([...before, ...after])}
+          select id from accounts where id in ${tx(others)}
           order by id for update skip locked`;
         free = rows.map((row) => row.id);
       });
-      expect(free).toEqual(after);
+      const expected = others.filter((id) => id !== source || source > held);
+      expect(free).toEqual([...expected].sort());
 
       await blocker`rollback`;
-      expect((await applied).posted).toBe(destinations.length);
+      expect(await second).toMatchObject({ posted: 20, deferred: 0 });
     } finally {
       await blocker`rollback`.catch(() => undefined);
       blocker.release();

@@ -55,3 +55,34 @@ describe('deciding a batch', () => {
     expect(settlement.entries.map((entry) => entry.amount)).toEqual([-100n, 100n]);
   });
 });
+
+describe('deferring the transfers whose accounts another transaction holds', () => {
+  it('defers them and every later transfer of their sources, and decides the rest', () => {
+    // 'held' is missing from the locked accounts. tr_3 comes after a
+    // deferred transfer of its source and would fail if it overtook it: a
+    // has 10, and tr_1 is to leave it 0.
+    const settlement = settleInOrder(
+      [
+        transfer('tr_1', 'a', 'held', 10n),
+        transfer('tr_2', 'b', 'c', 5n),
+        transfer('tr_3', 'a', 'c', 1n),
+        transfer('tr_4', 'c', 'held', 1n),
+        transfer('tr_5', 'b', 'a', 1n),
+      ],
+      [account('a', 10n), account('b', 10n), account('c', 0n)],
+    );
+    expect(settlement.deferred.map((transfer) => transfer.id)).toEqual(['tr_1', 'tr_3', 'tr_4']);
+    expect(settlement.outcomes.map((outcome) => [outcome.transferId, outcome.status])).toEqual([
+      ['tr_2', 'posted'],
+      ['tr_5', 'posted'],
+    ]);
+    const balances = Object.fromEntries(settlement.balances.map((l) => [l.accountId, l.balance]));
+    expect(balances).toEqual({ a: 11n, b: 4n, c: 5n });
+  });
+
+  it('throws when an account it waited for is missing: the account does not exist', () => {
+    expect(() =>
+      settleInOrder([transfer('tr_1', 'a', 'gone', 1n)], [account('a', 10n)], new Set(['gone'])),
+    ).toThrow(/gone, which does not exist/);
+  });
+});

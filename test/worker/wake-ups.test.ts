@@ -154,7 +154,7 @@ describe('jobs as wake-up calls of their partition', () => {
         if (looks === 1) return applyPendingBatch(db, partition, batchSize);
         await new Promise((resolve) => setTimeout(resolve, 20));
         const settled = [{ id: `tr_busy${looks}`, tenantId, status: 'posted' as const }];
-        return { settled, posted: 1, failed: 0 };
+        return { settled, posted: 1, failed: 0, deferred: 0 };
       },
     });
     await enqueueAll(producer.queues, [first]);
