@@ -74,6 +74,13 @@ export const configSchema = z.object({
    */
   TRANSFER_JOB_LOCK_MS: int(1_000, 600_000).default(30_000),
   /**
+   * How long a transfer worker process counts among those that share the
+   * partitions without renewing its membership in Redis, which it does every
+   * fifth of this: how long the partitions of a worker that died wait before
+   * the others take them.
+   */
+  WORKER_LEASE_MS: int(500, 600_000).default(5_000),
+  /**
    * How long a worker waits for PostgreSQL to answer one step of a transfer
    * job, and a web process one acceptance statement. A connection cut off
    * without being closed never answers: a worker, still alive, would go on

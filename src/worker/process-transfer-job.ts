@@ -16,6 +16,11 @@ export interface TransferJobContext {
   apply: ApplyBatch;
   /** True once the process is shutting down: a long backlog is left after the batch in hand. */
   stopping: () => boolean;
+  /**
+   * True once another process owns the partition (see `PartitionOwners`):
+   * the run hands its job on after the batch in hand, or before the first.
+   */
+  released?: (partition: number) => boolean;
   /** Called after a batch settled something: its events wait to be numbered. */
   onSettled?: () => void;
   /** Wraps each step that waits on PostgreSQL, to notice one that never answers. */
@@ -30,6 +35,13 @@ export interface TransferJobResult {
   /** Transfers this run settled, its own and others of the partition. */
   applied: number;
   batches: number;
+}
+
+/** Thrown by a run whose partition went to another process: its job goes back to the queue. */
+export class HandedOn extends Error {
+  constructor(readonly result: { applied: number; batches: number }) {
+    super('the partition went to another worker process; its job goes back to the queue');
+  }
 }
 
 /**
@@ -64,6 +76,8 @@ const IDLE_LOOK_MS = 10;
  * transfers pending on any error, so a retry is safe. A worker that is
  * shutting down stops after the batch in hand and hands the job back as a
  * retry if the batch was full, so that shutdown never waits for a backlog.
+ * A run whose partition went to another process stops likewise, throwing
+ * `HandedOn` instead, or before its first batch if it never owned it.
  */
 export async function processTransferJob(
   context: TransferJobContext,
@@ -76,6 +90,8 @@ export async function processTransferJob(
   let own: SettledTransfer | undefined;
   let applied = 0;
   let idleSince: number | undefined;
+  const released = () => context.released?.(partition) ?? false;
+  if (released()) throw new HandedOn({ applied: 0, batches: 0 });
   for (let batches = 1; ; batches++) {
     const result = await context.watch(context.apply(context.sql, partition, batchSize));
     applied += result.settled.length;
@@ -87,10 +103,11 @@ export async function processTransferJob(
     // waits for its accounts: the run goes on as after a full batch.
     if (result.settled.length >= batchSize || result.deferred > 0) {
       if (context.stopping()) throw shuttingDown();
+      if (released()) throw new HandedOn({ applied, batches });
       continue;
     }
     const lookedAt = Date.now();
-    const goOn = lookedAt - started < RUN_BUDGET_MS && !context.stopping();
+    const goOn = lookedAt - started < RUN_BUDGET_MS && !context.stopping() && !released();
     if (result.settled.length > 0) {
       idleSince = undefined;
       if (goOn) continue;

@@ -1,4 +1,4 @@
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { errorLog } from '../lib/error-log.js';
@@ -13,7 +13,8 @@ import type { ApplyBatch } from '../services/apply-transfers.js';
 import { startEventSequencer } from '../services/event-sequencer.js';
 import { type Sweeper, startSweeper } from '../services/sweeper.js';
 import { createPartitionApplier } from './partition-applier.js';
-import { processTransferJob, type TransferJobContext } from './process-transfer-job.js';
+import { PartitionOwners } from './partition-owners.js';
+import { HandedOn, processTransferJob, type TransferJobContext } from './process-transfer-job.js';
 
 export interface TransferWorkerDeps {
   sql: Sql;
@@ -34,15 +35,21 @@ export interface TransferWorkerDeps {
 
 export interface TransferWorkers {
   queues: TransferQueues;
+  /** The partitions whose jobs this set takes now (see `PartitionOwners`). */
+  owns(partition: number): boolean;
   /** Stops taking jobs, waits for those in hand, stops the sweeper, closes Redis. */
   close(): Promise<void>;
 }
 
 /**
  * Starts one BullMQ worker per partition queue, each taking one job at a
- * time, plus the recovery sweeper and the event sequencer. The queues' global concurrency of 1 (set
- * here and by every sweep) keeps one job per partition running across all
- * processes. The caller owns `sql` and ends it after `close()`.
+ * time, plus the recovery sweeper and the event sequencer. The queues'
+ * global concurrency of 1 (set here and by every sweep) keeps one job per
+ * partition running across all processes. The worker of a queue takes jobs
+ * only while this process owns the partition (`PartitionOwners`): the
+ * partitions are shared among the processes running. A run whose partition
+ * has gone to another process hands its job on after the batch in hand. The
+ * caller owns `sql` and ends it after `close()`.
  */
 export async function startTransferWorkers(
   config: Config,
@@ -58,6 +65,8 @@ export async function startTransferWorkers(
   }
 
   let closing = false;
+  // Set before the first job can run: the workers below start paused.
+  let owners: PartitionOwners | undefined;
   const sequencer = startEventSequencer(deps.sql, deps.logger, config.EVENT_SEQUENCER_INTERVAL_MS);
   const context: TransferJobContext = {
     config,
@@ -66,6 +75,7 @@ export async function startTransferWorkers(
     logger: deps.logger,
     apply: deps.apply ?? createPartitionApplier(deps.sql, config),
     stopping: () => closing,
+    released: (partition) => owners?.owns(partition) === false,
     onSettled: () => sequencer.nudge(),
     watch: stallGuard(config.DATABASE_STALL_MS, deps.onStall),
   };
@@ -84,10 +94,11 @@ export async function startTransferWorkers(
   const workers = connections.map((connection, partition) => {
     const worker = new Worker<TransferJobData>(
       transferQueueName(partition),
-      (job) => runJob(context, partition, job),
+      (job, token) => runJob(context, partition, job, token),
       {
         connection,
         prefix: config.REDIS_PREFIX,
+        autorun: false,
         concurrency: 1,
         lockDuration,
         stalledInterval: lockDuration / 2,
@@ -101,6 +112,22 @@ export async function startTransferWorkers(
     worker.on('error', errorLog(deps.logger, { partition }, 'queue error').report);
     return worker;
   });
+  owners = new PartitionOwners({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    partitions: config.PARTITIONS,
+    leaseMs: config.WORKER_LEASE_MS,
+    logger: deps.logger,
+    onChange: (owned) => {
+      if (closing) return;
+      workers.forEach((worker, partition) => {
+        // A worker let go of keeps the job in hand: its run hands it on.
+        if (owned.has(partition)) void worker.resume();
+        else if (worker.isRunning() && !worker.isPaused()) void worker.pause(true);
+      });
+    },
+  });
+  await owners.start();
   const sweeper: Sweeper | undefined =
     deps.sweeper === false
       ? undefined
@@ -108,8 +135,10 @@ export async function startTransferWorkers(
 
   return {
     queues,
+    owns: (partition) => owners?.owns(partition) ?? false,
     async close() {
       closing = true;
+      await owners?.stop();
       // With Redis away, or not answering, a worker cannot hand a job back or
       // mark it done, and waiting for that would hold the stop until the
       // timeout: cut Redis and let go of the jobs in hand instead. Their
@@ -135,6 +164,7 @@ async function runJob(
   context: TransferJobContext,
   partition: number,
   job: Job<TransferJobData>,
+  token: string | undefined,
 ): Promise<void> {
   const startNs = process.hrtime.bigint();
   const fields = {
@@ -150,6 +180,16 @@ async function runJob(
     context.logger[level]({ ...fields, ...result, ...timing(startNs, endNs) }, 'transfer job');
   } catch (error) {
     const endNs = process.hrtime.bigint();
+    if (error instanceof HandedOn && token) {
+      // Back to the queue as it was, for the process that owns the partition
+      // now: not an attempt, so no backoff and no count towards JOB_ATTEMPTS.
+      await job.moveToDelayed(Date.now(), token);
+      context.logger.info(
+        { ...fields, outcome: 'handed_on', ...error.result, ...timing(startNs, endNs) },
+        'transfer job',
+      );
+      throw new DelayedError();
+    }
     const level = isTransientError(error) ? 'warn' : 'error';
     context.logger[level](
       { ...fields, outcome: 'retry', err: error, ...timing(startNs, endNs) },

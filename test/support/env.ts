@@ -25,6 +25,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     SWEEPER_PENDING_AFTER_MS: '2000',
     JOB_BACKOFF_MS: '50',
     TRANSFER_JOB_LOCK_MS: '5000',
+    WORKER_LEASE_MS: '1000',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     WEBHOOK_RETRY_SCHEDULE_MS: '0,200,400,800',
     PORT: '0',

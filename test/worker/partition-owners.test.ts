@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { Sql } from '../../src/db/sql.js';
+import { applyPendingBatch } from '../../src/services/apply-transfers.js';
+import { partitionsOwned } from '../../src/worker/partition-owners.js';
+import {
+  captureLogger,
+  createAccounts,
+  enqueueAll,
+  healthyLedger,
+  insertPendingTransfers,
+  ledgerReport,
+  newTenant,
+  waitForFinal,
+  waitUntil,
+} from './fixtures.js';
+import { type InProcessWorkers, useWorkerDatabase } from './support.js';
+
+const db = useWorkerDatabase();
+
+describe('dividing the partitions among worker processes', () => {
+  it('gives each partition to exactly one member, a share of 1/n each', () => {
+    const members = ['c', 'a', 'b'];
+    const shares = members.map((self) => partitionsOwned(members, self, 16));
+    expect(shares.flat().sort((x, y) => x - y)).toEqual([...Array(16).keys()]);
+    expect(shares.map((share) => share.length).sort()).toEqual([5, 5, 6]);
+    // The same members in another order divide the same way.
+    expect(partitionsOwned(['b', 'c', 'a'], 'a', 16)).toEqual(shares[1]);
+    // A process not yet among the members takes everything.
+    expect(partitionsOwned(['a'], 'z', 4)).toEqual([0, 1, 2, 3]);
+  });
+
+  // Left to BullMQ, the set started first keeps every partition: it takes
+  // each queue's next job when it finishes one. Here the two sets must share
+  // the backlog, each applying only the partitions it owns, and the one
+  // left takes every partition once the other stops.
+  it('shares a backlog between two sets, and gives all to the one left', async () => {
+    const config = db.config({ PARTITIONS: '4' });
+    const producer = db.producerFor(config);
+    const applied = [new Set<number>(), new Set<number>()];
+    const sets: InProcessWorkers[] = [];
+    for (const seen of applied) {
+      sets.push(
+        await db.workersFor(config, {
+          sweeper: false,
+          apply: async (sql, partition, batchSize) => {
+            const result = await applyPendingBatch(sql, partition, batchSize);
+            if (result.settled.length > 0) seen.add(partition);
+            return result;
+          },
+        }),
+      );
+    }
+    const owned = (set: InProcessWorkers) => [0, 1, 2, 3].filter((p) => set.workers.owns(p));
+    await waitUntil('each set owns two partitions', async () =>
+      sets.every((set) => owned(set).length === 2),
+    );
+    expect(
+      [...owned(sets[0] as InProcessWorkers), ...owned(sets[1] as InProcessWorkers)].sort(),
+    ).toEqual([0, 1, 2, 3]);
+
+    const tenantId = await newTenant(db.sql);
+    const accounts = await createAccounts(db.sql, tenantId, 40, 10n ** 6n);
+    const transfers = await insertPendingTransfers(
+      db.sql,
+      config,
+      tenantId,
+      Array.from({ length: 400 }, (_, i) => ({
+        source: accounts[i % 40] ?? '',
+        destination: accounts[(i * 7 + 3) % 40] ?? '',
+        amount: 1n,
+      })).filter((spec) => spec.source !== spec.destination),
+    );
+    expect(new Set(transfers.map((t) => t.partition)).size).toBe(4);
+    await enqueueAll(producer.queues, transfers);
+    expect((await waitForFinal(db.sql, tenantId)).pending).toBe(0);
+    expect(applied.map((seen) => [...seen].sort())).toEqual(sets.map((set) => owned(set)));
+
+    const [gone, left] = sets as [InProcessWorkers, InProcessWorkers];
+    await gone.close();
+    await waitUntil('the set left owns every partition', async () => owned(left).length === 4);
+    const more = await insertPendingTransfers(
+      db.sql,
+      config,
+      tenantId,
+      accounts.slice(0, 20).map((source, i) => ({
+        source,
+        destination: accounts[20 + i] ?? '',
+        amount: 1n,
+      })),
+    );
+    await enqueueAll(producer.queues, more);
+    expect((await waitForFinal(db.sql, tenantId)).pending).toBe(0);
+    expect(await ledgerReport(db.sql, tenantId)).toEqual(healthyLedger(transfers.length + 20));
+  });
+
+  // A set alone takes every partition and drains a backlog in full batches.
+  // When a second set joins, the runs of the partitions it now owns must
+  // stop after the batch in hand and put their jobs back, with no attempt
+  // spent, for the new set to finish.
+  it('hands the runs of partitions it lost to the set that joined', async () => {
+    const config = db.config({ PARTITIONS: '4', APPLY_BATCH_SIZE: '5' });
+    const producer = db.producerFor(config);
+    const tenantId = await newTenant(db.sql);
+    const accounts = await createAccounts(db.sql, tenantId, 40, 10n ** 6n);
+    const transfers = await insertPendingTransfers(
+      db.sql,
+      config,
+      tenantId,
+      Array.from({ length: 400 }, (_, i) => ({
+        source: accounts[i % 40] ?? '',
+        destination: accounts[(i + 1) % 40] ?? '',
+        amount: 1n,
+      })),
+    );
+    const slowly = (seen: Set<number>) => async (sql: Sql, partition: number, size: number) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const result = await applyPendingBatch(sql, partition, size);
+      if (result.settled.length > 0) seen.add(partition);
+      return result;
+    };
+    const first = new Set<number>();
+    const { logger, records } = captureLogger();
+    const alone = await db.workersFor(config, { sweeper: false, logger, apply: slowly(first) });
+    await enqueueAll(producer.queues, transfers);
+    await waitUntil('the first set runs every partition', async () => first.size === 4);
+
+    const second = new Set<number>();
+    const joined = await db.workersFor(config, { sweeper: false, apply: slowly(second) });
+    expect((await waitForFinal(db.sql, tenantId, 30_000)).pending).toBe(0);
+    const lost = [0, 1, 2, 3].filter((p) => !alone.workers.owns(p));
+    expect(lost).toHaveLength(2);
+    expect([...second].sort()).toEqual(lost);
+    expect(lost.every((p) => joined.workers.owns(p))).toBe(true);
+    const handedOn = records.filter((r) => r.msg === 'transfer job' && r.outcome === 'handed_on');
+    expect(handedOn.map((r) => r.partition).sort()).toEqual(lost);
+    expect(handedOn.every((r) => r.attempt === 1)).toBe(true);
+    expect(await ledgerReport(db.sql, tenantId)).toEqual(healthyLedger(transfers.length));
+  });
+});
