@@ -45,7 +45,7 @@ export const USAGE = `usage: npm run bench -- [options]
                      (default all), for a shorter run while profiling one of them
   --no-drains        skip the backlog drains of the scaling step
   --accounts N       open accounts per scenario and raw-SQL baseline (default
-                     1000, or 100 with --quick): how often the transfers of
+                     100000, or 100 with --quick): how often the transfers of
                      concurrent transactions share an account
   --set NAME=VALUE   a setting (see the README's configuration table) for every
                      process of the run instead of its default; repeatable,

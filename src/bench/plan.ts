@@ -16,7 +16,9 @@ export interface BenchPlan {
 }
 
 export const FULL_PLAN: BenchPlan = {
-  accounts: 1_000,
+  // Spread wide enough that two workers' batches of a uniform scenario share
+  // a few accounts, not most of them; hot accounts have scenarios of their own.
+  accounts: 100_000,
   sqlBaseline: { seconds: 10, connections: 8 },
   queueBaseline: { oneQueueJobs: 5_000, manyQueuesJobs: 16_000, addConcurrency: 64 },
   closedLoop: { seconds: 15, connections: 32 },

@@ -20,7 +20,7 @@ describe('benchmark command line', () => {
   it("seeds the number of accounts asked for, or else the plan's", () => {
     expect(planFor(parseBenchArgs(['--accounts', '100000'])).accounts).toBe(100_000);
     expect(planFor(parseBenchArgs(['--quick', '--accounts', '5000'])).accounts).toBe(5_000);
-    expect(planFor(parseBenchArgs([])).accounts).toBe(1_000);
+    expect(planFor(parseBenchArgs([])).accounts).toBe(100_000);
     expect(planFor(parseBenchArgs(['--quick'])).accounts).toBe(100);
     for (const bad of ['0', '2.5', 'many', '1000001']) {
       expect(() => parseBenchArgs(['--accounts', bad])).toThrow('--accounts: a whole number');
