@@ -57,9 +57,10 @@ export interface Settlement {
  *   skipped, unless a partition's oldest transfer names it, and the
  *   transfers that name it are deferred: they stay pending for a later
  *   batch. So transactions of different partitions that share an account
- *   neither deadlock nor, as a rule, queue behind each other, and every
- *   batch settles at least the oldest transfer of each partition
- *   (`lockPartitionWork`).
+ *   neither deadlock nor, as a rule, queue behind each other. Every batch
+ *   settles its oldest transfer, and each partition's unless an earlier
+ *   transfer of the batch, deferred, was to credit its source
+ *   (`lockPartitionWork`, `settleInOrder`).
  *   The decided batch is written in one more statement, with an event per
  *   transfer: two round trips in all, however large, BEGIN sent with the
  *   first statement and COMMIT with the second (`withTwoStatements`), and
@@ -152,7 +153,8 @@ function headAccounts(transfers: TransferRow[]): Set<string> {
  * Decides each transfer in order against running balances and builds the
  * entries and the new balances. A transfer whose account is not among
  * `accounts` (another transaction held it) is deferred, and so is every
- * later transfer of its source, which must not overtake it. An account that
+ * later transfer from its source, which must not overtake it, or from its
+ * destination, which must not be decided without its credit. An account that
  * was waited for (`waitedFor`) is always locked unless it does not exist,
  * which is a bug. Pure apart from entry ids; writes nothing.
  */
@@ -178,7 +180,10 @@ export function settleInOrder(
           throw new Error(`transfer ${transfer.id} names account ${id}, which does not exist`);
         }
       }
+      // Later debits of either account wait too: of the source, for order;
+      // of the destination, so that none is decided without this credit.
       heldBack.add(transfer.sourceAccountId);
+      heldBack.add(transfer.destinationAccountId);
       deferred.push(transfer);
       continue;
     }

@@ -80,6 +80,24 @@ describe('deferring the transfers whose accounts another transaction holds', () 
     expect(balances).toEqual({ a: 11n, b: 4n, c: 5n });
   });
 
+  it("defers a later debit of a deferred transfer's destination, which awaits its credit", () => {
+    // b has nothing until tr_2 credits it; tr_1 holds a back, and with it
+    // tr_2. Decided without that credit, tr_3 would fail for good.
+    const settlement = settleInOrder(
+      [
+        transfer('tr_1', 'a', 'held', 1n),
+        transfer('tr_2', 'a', 'b', 10n),
+        transfer('tr_3', 'b', 'c', 10n),
+        transfer('tr_4', 'd', 'a', 1n),
+      ],
+      [account('a', 20n), account('b', 0n), account('c', 5n), account('d', 5n)],
+    );
+    expect(settlement.deferred.map((transfer) => transfer.id)).toEqual(['tr_1', 'tr_2', 'tr_3']);
+    expect(settlement.outcomes.map((outcome) => [outcome.transferId, outcome.status])).toEqual([
+      ['tr_4', 'posted'],
+    ]);
+  });
+
   it('throws when an account it waited for is missing: the account does not exist', () => {
     expect(() =>
       settleInOrder([transfer('tr_1', 'a', 'gone', 1n)], [account('a', 10n)], new Set(['gone'])),
