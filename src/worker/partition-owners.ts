@@ -43,7 +43,7 @@ export interface PartitionOwnersOptions {
   /** How long a membership lasts without renewal; it is renewed every fifth of it. */
   leaseMs: number;
   logger: Logger;
-  /** Called with the partitions this process takes, at start and whenever they change. */
+  /** Called with the partitions this process takes, at start and at every renewal. */
   onChange: (owned: ReadonlySet<number>) => void;
 }
 
@@ -68,6 +68,7 @@ export class PartitionOwners {
   private owned = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
+  private stopped = false;
   private readonly key: string;
 
   constructor(private readonly options: PartitionOwnersOptions) {
@@ -91,6 +92,7 @@ export class PartitionOwners {
 
   /** Stops renewing and leaves the members, so that the others take the partitions now. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.beating;
     await this.options.redis.zrem(this.key, this.self).catch((error: unknown) => {
@@ -116,11 +118,17 @@ export class PartitionOwners {
     this.take(partitionsOwned(members, this.self, this.options.partitions));
   }
 
+  /**
+   * Hands the partitions to `onChange` at every renewal, not only when they
+   * change, so that a queue worker left idle by a pause and a resume that
+   * crossed in BullMQ is set going again.
+   */
   private take(partitions: number[]): void {
+    if (this.stopped) return;
     const next = new Set(partitions);
-    if (next.size === this.owned.size && partitions.every((p) => this.owned.has(p))) return;
+    const same = next.size === this.owned.size && partitions.every((p) => this.owned.has(p));
     this.owned = next;
-    this.options.logger.info({ partitions }, 'partitions taken');
+    if (!same) this.options.logger.info({ partitions }, 'partitions taken');
     this.options.onChange(next);
   }
 }

@@ -90,8 +90,10 @@ export async function processTransferJob(
   let own: SettledTransfer | undefined;
   let applied = 0;
   let idleSince: number | undefined;
-  const released = () => context.released?.(partition) ?? false;
-  if (released()) throw new HandedOn({ applied: 0, batches: 0 });
+  // The queue's partition, which the process owns or not, even while the run
+  // follows its transfer to another one.
+  const released = () => context.released?.(queuePartition) ?? false;
+  if (!context.stopping() && released()) throw new HandedOn({ applied: 0, batches: 0 });
   for (let batches = 1; ; batches++) {
     const result = await context.watch(context.apply(context.sql, partition, batchSize));
     applied += result.settled.length;

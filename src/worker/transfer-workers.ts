@@ -1,4 +1,4 @@
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { type Job, WaitingError, Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { errorLog } from '../lib/error-log.js';
@@ -122,8 +122,9 @@ export async function startTransferWorkers(
       if (closing) return;
       workers.forEach((worker, partition) => {
         // A worker let go of keeps the job in hand: its run hands it on.
-        if (owned.has(partition)) void worker.resume();
-        else if (worker.isRunning() && !worker.isPaused()) void worker.pause(true);
+        if (owned.has(partition)) {
+          if (!worker.isRunning() || worker.isPaused()) void worker.resume();
+        } else if (worker.isRunning() && !worker.isPaused()) void worker.pause(true);
       });
     },
   });
@@ -181,14 +182,15 @@ async function runJob(
   } catch (error) {
     const endNs = process.hrtime.bigint();
     if (error instanceof HandedOn && token) {
-      // Back to the queue as it was, for the process that owns the partition
-      // now: not an attempt, so no backoff and no count towards JOB_ATTEMPTS.
-      await job.moveToDelayed(Date.now(), token);
+      // Back to the queue's waiting list, for the process that owns the
+      // partition now: not an attempt, so no backoff and no count towards
+      // JOB_ATTEMPTS.
+      await job.moveToWait(token);
       context.logger.info(
         { ...fields, outcome: 'handed_on', ...error.result, ...timing(startNs, endNs) },
         'transfer job',
       );
-      throw new DelayedError();
+      throw new WaitingError();
     }
     const level = isTransientError(error) ? 'warn' : 'error';
     context.logger[level](
