@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
 import type { Sql } from '../../src/db/sql.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import { partitionsOwned } from '../../src/worker/partition-owners.js';
@@ -17,6 +18,24 @@ import {
 import { type InProcessWorkers, useWorkerDatabase } from './support.js';
 
 const db = useWorkerDatabase();
+
+/** The partitions of four that a set owns now. */
+function owned(set: InProcessWorkers): number[] {
+  return [0, 1, 2, 3].filter((partition) => set.workers.owns(partition));
+}
+
+/** 400 pending transfers of a new tenant over 40 accounts: the i-th pays account `to(i)`. */
+async function backlog(config: Config, to: (i: number) => number) {
+  const tenantId = await newTenant(db.sql);
+  const accounts = await createAccounts(db.sql, tenantId, 40, 10n ** 6n);
+  const specs = Array.from({ length: 400 }, (_, i) => ({
+    source: accounts[i % 40] ?? '',
+    destination: accounts[to(i) % 40] ?? '',
+    amount: 1n,
+  })).filter((spec) => spec.source !== spec.destination);
+  const transfers = await insertPendingTransfers(db.sql, config, tenantId, specs);
+  return { tenantId, accounts, transfers };
+}
 
 describe('dividing the partitions among worker processes', () => {
   it('gives each partition to exactly one member, a share of 1/n each', () => {
@@ -55,7 +74,6 @@ describe('dividing the partitions among worker processes', () => {
         }),
       );
     }
-    const owned = (set: InProcessWorkers) => [0, 1, 2, 3].filter((p) => set.workers.owns(p));
     await waitUntil('each set owns two partitions', async () =>
       sets.every((set) => owned(set).length === 2),
     );
@@ -63,18 +81,7 @@ describe('dividing the partitions among worker processes', () => {
       [...owned(sets[0] as InProcessWorkers), ...owned(sets[1] as InProcessWorkers)].sort(),
     ).toEqual([0, 1, 2, 3]);
 
-    const tenantId = await newTenant(db.sql);
-    const accounts = await createAccounts(db.sql, tenantId, 40, 10n ** 6n);
-    const transfers = await insertPendingTransfers(
-      db.sql,
-      config,
-      tenantId,
-      Array.from({ length: 400 }, (_, i) => ({
-        source: accounts[i % 40] ?? '',
-        destination: accounts[(i * 7 + 3) % 40] ?? '',
-        amount: 1n,
-      })).filter((spec) => spec.source !== spec.destination),
-    );
+    const { tenantId, accounts, transfers } = await backlog(config, (i) => i * 7 + 3);
     expect(new Set(transfers.map((t) => t.partition)).size).toBe(4);
     await enqueueAll(producer.queues, transfers);
     expect((await waitForFinal(db.sql, tenantId)).pending).toBe(0);
@@ -110,18 +117,7 @@ describe('dividing the partitions among worker processes', () => {
   it('hands the runs of partitions it lost to the set that joined', async () => {
     const config = db.config({ PARTITIONS: '4', APPLY_BATCH_SIZE: '5' });
     const producer = db.producerFor(config);
-    const tenantId = await newTenant(db.sql);
-    const accounts = await createAccounts(db.sql, tenantId, 40, 10n ** 6n);
-    const transfers = await insertPendingTransfers(
-      db.sql,
-      config,
-      tenantId,
-      Array.from({ length: 400 }, (_, i) => ({
-        source: accounts[i % 40] ?? '',
-        destination: accounts[(i + 1) % 40] ?? '',
-        amount: 1n,
-      })),
-    );
+    const { tenantId, transfers } = await backlog(config, (i) => i + 1);
     // The first set's runs of every partition wait inside their first batch
     // until the second set has its share.
     const joinedIn = gate();
@@ -149,13 +145,12 @@ describe('dividing the partitions among worker processes', () => {
         return applyPendingBatch(sql, partition, size);
       },
     });
-    const mine = (set: InProcessWorkers) => [0, 1, 2, 3].filter((p) => set.workers.owns(p));
     await waitUntil('the sets own two partitions each', async () =>
-      [alone, joined].every((set) => mine(set).length === 2),
+      [alone, joined].every((set) => owned(set).length === 2),
     );
     joinedIn.open();
     expect((await waitForFinal(db.sql, tenantId, 30_000)).pending).toBe(0);
-    const lost = mine(joined);
+    const lost = owned(joined);
     expect([...second].sort()).toEqual(lost);
     const handedOn = records.filter((r) => r.msg === 'transfer job' && r.outcome === 'handed_on');
     expect(handedOn.map((r) => r.partition).sort()).toEqual(lost);
