@@ -66,9 +66,10 @@ const IDLE_LOOK_MS = 10;
  * batch comes back short of `APPLY_BATCH_SIZE` once the run is
  * `RUN_BUDGET_MS` old, and deferred nothing (see `applyPendingPartitions`):
  * all that was pending when the job started is then final, and whatever was
- * accepted meanwhile has a job of its own queued behind this one. Under steady load one run thus serves many batches, and
- * the transfers that arrive while it looks, which saves the queue the cost of
- * a job per batch or per transfer. The transfer that added the job is
+ * accepted meanwhile has a job of its own queued behind this one. Under
+ * steady load one run thus serves many batches, and the transfers that
+ * arrive while it looks, which saves the queue the cost of a job per batch
+ * or per transfer. The transfer that added the job is
  * followed to its own partition if its row names another one (after a change
  * of `PARTITIONS`).
  *

@@ -23,7 +23,7 @@ describe('the accounts an apply transaction locks', () => {
   // taking other accounts. Stopped at the held account, it must hold the
   // source if, and only if, the source's id comes first, and no other
   // destination.
-  it('skips an account another transaction holds, unless its oldest transfer needs it', async () => {
+  it('skips an account another holds, unless the oldest transfer needs it', async () => {
     const tenantId = await newTenant(db.sql);
     const [source = '', ...destinations] = await createAccounts(db.sql, tenantId, 31, 10n ** 9n);
     const batch = await insertPendingTransfers(
