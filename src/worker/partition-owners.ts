@@ -90,10 +90,14 @@ export class PartitionOwners {
     return this.owned.has(partition);
   }
 
-  /** Stops renewing and leaves the members, so that the others take the partitions now. */
-  async stop(): Promise<void> {
+  /**
+   * Stops renewing and, with `leave`, leaves the members, so that the others
+   * take the partitions now; without it the membership lapses.
+   */
+  async stop({ leave }: { leave: boolean }): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    if (!leave) return;
     await this.beating;
     await this.options.redis.zrem(this.key, this.self).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not leave the transfer workers');

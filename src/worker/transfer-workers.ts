@@ -139,13 +139,13 @@ export async function startTransferWorkers(
     owns: (partition) => owners?.owns(partition) ?? false,
     async close() {
       closing = true;
-      await owners?.stop();
       // With Redis away, or not answering, a worker cannot hand a job back or
       // mark it done, and waiting for that would hold the stop until the
       // timeout: cut Redis and let go of the jobs in hand instead. Their
       // transactions commit or roll back on their own, and what is left
-      // pending is applied by the next run.
+      // pending is applied by the next run. The membership then lapses.
       const away = !(await redisAnswers(redis));
+      await owners?.stop({ leave: !away });
       if (away) cutRedis([...connections, redis]);
       await Promise.all(workers.map((worker) => worker.close(away)));
       await sweeper?.stop();

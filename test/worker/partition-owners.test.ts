@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { Sql } from '../../src/db/sql.js';
+import type { Redis } from '../../src/redis/connection.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
-import { partitionsOwned } from '../../src/worker/partition-owners.js';
+import { PartitionOwners, partitionsOwned } from '../../src/worker/partition-owners.js';
 import { gate } from '../support/gate.js';
 import {
   captureLogger,
@@ -15,7 +16,7 @@ import {
   waitForFinal,
   waitUntil,
 } from './fixtures.js';
-import { type InProcessWorkers, useWorkerDatabase } from './support.js';
+import { type InProcessWorkers, silentLogger, useWorkerDatabase } from './support.js';
 
 const db = useWorkerDatabase();
 
@@ -47,6 +48,27 @@ describe('dividing the partitions among worker processes', () => {
     expect(partitionsOwned(['b', 'c', 'a'], 'a', 16)).toEqual(shares[1]);
     // A process not yet among the members takes everything.
     expect(partitionsOwned(['a'], 'z', 4)).toEqual([0, 1, 2, 3]);
+  });
+
+  // With Redis not answering, a stopping worker must not wait for it to
+  // leave the members: its membership lapses instead.
+  it('leaves the members on stop only when asked to', async () => {
+    const left: string[] = [];
+    const redis = {
+      eval: async () => [],
+      zrem: async (_key: string, member: string) => {
+        left.push(member);
+        return 1;
+      },
+    } as unknown as Redis;
+    const options = { redis, prefix: 'p', partitions: 4, leaseMs: 60_000, logger: silentLogger };
+    const staying = new PartitionOwners({ ...options, onChange: () => undefined });
+    await staying.start();
+    await staying.stop({ leave: false });
+    const leaving = new PartitionOwners({ ...options, onChange: () => undefined });
+    await leaving.start();
+    await leaving.stop({ leave: true });
+    expect(left).toEqual([leaving.self]);
   });
 
   // Left to BullMQ, the set started first keeps every partition: it takes
