@@ -138,9 +138,9 @@ export interface WorkRow extends TransferRow {
  *    for a later transaction (see `settleInOrder`), so that apply
  *    transactions of different partitions that share an account do not, as
  *    a rule, queue behind each other, while each transaction still settles
- *    the oldest transfer it read. An apply transaction only ever waits for accounts in id
- *    order, and never once it has skipped one, so two of them never
- *    deadlock. `no key update` is the lock an update of the balance takes
+ *    the oldest transfer it read. An apply transaction only ever waits for
+ *    accounts in id order, and never once it has skipped one, so two of
+ *    them never deadlock. `no key update` is the lock an update of the balance takes
  *    anyway; it still lets other transactions insert rows that reference
  *    these accounts (new transfers, entries), which only need a key-share
  *    lock. The row lock reads the latest balance.

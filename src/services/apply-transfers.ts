@@ -27,7 +27,7 @@ export interface BatchResult {
   failed: number;
   /**
    * Transfers left pending because another transaction held one of their
-   * accounts, or an earlier transfer of their source was left so.
+   * accounts, or an earlier transfer left so named their source.
    */
   deferred: number;
 }
@@ -93,8 +93,7 @@ export async function applyPendingPartitions(
   // Set by the attempt that committed: `next` runs once per attempt whose
   // lock statement succeeded, and only a committed attempt returns.
   let rows: TransferRow[] = [];
-  let deferred: PendingTransfer[] = [];
-  const partitionOf = new Map<string, number>();
+  let deferred: TransferRow[] = [];
   await withTwoStatements(
     sql,
     (db) => lockPartitionWork(db, distinct, batchSize),
@@ -105,8 +104,8 @@ export async function applyPendingPartitions(
       if (work.transfers.length === 0 || work.lockedAt === null) return null;
 
       const settlement = settleInOrder(work.transfers, work.accounts, headAccounts(work.transfers));
-      deferred = settlement.deferred;
-      for (const transfer of work.transfers) partitionOf.set(transfer.id, transfer.partition);
+      const left = new Set(settlement.deferred.map((transfer) => transfer.id));
+      deferred = work.transfers.filter((transfer) => left.has(transfer.id));
       if (settlement.outcomes.length === 0) return null;
       rows = settledRows(work.transfers, settlement.outcomes, work.lockedAt);
       return writeSettlement(db, {
@@ -122,7 +121,7 @@ export async function applyPendingPartitions(
       partition,
       summarize(
         rows.filter((row) => row.partition === partition),
-        deferred.filter((transfer) => partitionOf.get(transfer.id) === partition),
+        deferred.filter((transfer) => transfer.partition === partition),
       ),
     ]),
   );
