@@ -69,9 +69,8 @@ const IDLE_LOOK_MS = 10;
  * accepted meanwhile has a job of its own queued behind this one. Under
  * steady load one run thus serves many batches, and the transfers that
  * arrive while it looks, which saves the queue the cost of a job per batch
- * or per transfer. The transfer that added the job is
- * followed to its own partition if its row names another one (after a change
- * of `PARTITIONS`).
+ * or per transfer. The transfer that added the job is followed to its own
+ * partition if its row names another one (after a change of `PARTITIONS`).
  *
  * Errors reach the queue, which retries with backoff; the apply step leaves
  * transfers pending on any error, so a retry is safe. A worker that is
@@ -102,8 +101,8 @@ export async function processTransferJob(
     await publish(context, result.settled);
     own ??= result.settled.find((transfer) => transfer.id === data.transferId);
 
-    // A deferred transfer is settled by the partition's next batch, which
-    // waits for its accounts: the run goes on as after a full batch.
+    // A deferred transfer waits for a later batch of this run, which goes on
+    // as after a full batch.
     if (result.settled.length >= batchSize || result.deferred > 0) {
       if (context.stopping()) throw shuttingDown();
       if (released()) throw new HandedOn({ applied, batches });

@@ -65,7 +65,8 @@ export async function startTransferWorkers(
   }
 
   let closing = false;
-  // Set before the first job can run: the workers below start paused.
+  // Set before the first job can run: the workers below take none until it
+  // has given them their partitions.
   let owners: PartitionOwners | undefined;
   const sequencer = startEventSequencer(deps.sql, deps.logger, config.EVENT_SEQUENCER_INTERVAL_MS);
   const context: TransferJobContext = {
