@@ -65,9 +65,24 @@ export async function startTransferWorkers(
   }
 
   let closing = false;
-  // Set before the first job can run: the workers below take none until it
-  // has given them their partitions.
-  let owners: PartitionOwners | undefined;
+  // The queue workers below take no job until `owners.start()` has given
+  // them their partitions.
+  const owners = new PartitionOwners({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    partitions: config.PARTITIONS,
+    leaseMs: config.WORKER_LEASE_MS,
+    logger: deps.logger,
+    onChange: (owned) => {
+      if (closing) return;
+      workers.forEach((worker, partition) => {
+        // A worker let go of keeps the job in hand: its run hands it on.
+        if (owned.has(partition)) {
+          if (!worker.isRunning() || worker.isPaused()) void worker.resume();
+        } else if (worker.isRunning() && !worker.isPaused()) void worker.pause(true);
+      });
+    },
+  });
   const sequencer = startEventSequencer(deps.sql, deps.logger, config.EVENT_SEQUENCER_INTERVAL_MS);
   const context: TransferJobContext = {
     config,
@@ -76,7 +91,7 @@ export async function startTransferWorkers(
     logger: deps.logger,
     apply: deps.apply ?? createPartitionApplier(deps.sql, config),
     stopping: () => closing,
-    released: (partition) => owners?.owns(partition) === false,
+    released: (partition) => !owners.owns(partition),
     onSettled: () => sequencer.nudge(),
     watch: stallGuard(config.DATABASE_STALL_MS, deps.onStall),
   };
@@ -113,22 +128,6 @@ export async function startTransferWorkers(
     worker.on('error', errorLog(deps.logger, { partition }, 'queue error').report);
     return worker;
   });
-  owners = new PartitionOwners({
-    redis,
-    prefix: config.REDIS_PREFIX,
-    partitions: config.PARTITIONS,
-    leaseMs: config.WORKER_LEASE_MS,
-    logger: deps.logger,
-    onChange: (owned) => {
-      if (closing) return;
-      workers.forEach((worker, partition) => {
-        // A worker let go of keeps the job in hand: its run hands it on.
-        if (owned.has(partition)) {
-          if (!worker.isRunning() || worker.isPaused()) void worker.resume();
-        } else if (worker.isRunning() && !worker.isPaused()) void worker.pause(true);
-      });
-    },
-  });
   await owners.start();
   const sweeper: Sweeper | undefined =
     deps.sweeper === false
@@ -137,7 +136,7 @@ export async function startTransferWorkers(
 
   return {
     queues,
-    owns: (partition) => owners?.owns(partition) ?? false,
+    owns: (partition) => owners.owns(partition),
     async close() {
       closing = true;
       // With Redis away, or not answering, a worker cannot hand a job back or
@@ -146,7 +145,7 @@ export async function startTransferWorkers(
       // transactions commit or roll back on their own, and what is left
       // pending is applied by the next run. The membership then lapses.
       const away = !(await redisAnswers(redis));
-      await owners?.stop({ leave: !away });
+      await owners.stop({ leave: !away });
       if (away) cutRedis([...connections, redis]);
       await Promise.all(workers.map((worker) => worker.close(away)));
       await sweeper?.stop();
