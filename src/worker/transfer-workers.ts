@@ -82,6 +82,7 @@ export async function startTransferWorkers(
         } else if (worker.isRunning() && !worker.isPaused()) void worker.pause(true);
       });
     },
+    probe: () => deps.sql`select 1`,
   });
   const sequencer = startEventSequencer(deps.sql, deps.logger, config.EVENT_SEQUENCER_INTERVAL_MS);
   const context: TransferJobContext = {
@@ -110,7 +111,7 @@ export async function startTransferWorkers(
   const workers = connections.map((connection, partition) => {
     const worker = new Worker<TransferJobData>(
       transferQueueName(partition),
-      (job, token) => runJob(context, partition, job, token),
+      (job, token) => runJob(context, owners, partition, job, token),
       {
         connection,
         prefix: config.REDIS_PREFIX,
@@ -157,12 +158,14 @@ export async function startTransferWorkers(
 }
 
 /**
- * Runs one job and writes its one log line. `monotonicStartNs` and
- * `monotonicEndNs` come from the system-wide monotonic clock, so the runs of
- * one partition can be ordered across the processes of a host.
+ * Runs one job, writes its one log line, and tells `owners` how the run
+ * went, unless it was handed on or cut short by the stop. `monotonicStartNs`
+ * and `monotonicEndNs` come from the system-wide monotonic clock, so the
+ * runs of one partition can be ordered across the processes of a host.
  */
 async function runJob(
   context: TransferJobContext,
+  owners: Pick<PartitionOwners, 'runFailed' | 'runSucceeded'>,
   partition: number,
   job: Job<TransferJobData>,
   token: string | undefined,
@@ -176,6 +179,7 @@ async function runJob(
   };
   try {
     const result = await processTransferJob(context, partition, job.data);
+    owners.runSucceeded();
     const endNs = process.hrtime.bigint();
     const level = result.outcome === 'missing' ? 'warn' : 'info';
     context.logger[level]({ ...fields, ...result, ...timing(startNs, endNs) }, 'transfer job');
@@ -192,6 +196,7 @@ async function runJob(
       );
       throw new WaitingError();
     }
+    if (!context.stopping()) owners.runFailed();
     const level = isTransientError(error) ? 'warn' : 'error';
     context.logger[level](
       { ...fields, outcome: 'retry', err: error, ...timing(startNs, endNs) },

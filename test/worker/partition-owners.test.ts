@@ -3,7 +3,12 @@ import type { Config } from '../../src/config.js';
 import type { Sql } from '../../src/db/sql.js';
 import type { Redis } from '../../src/redis/connection.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
-import { PartitionOwners, partitionsOwned } from '../../src/worker/partition-owners.js';
+import {
+  FAILED_RUNS_TO_STAND_ASIDE,
+  PartitionOwners,
+  partitionsAside,
+  partitionsOwned,
+} from '../../src/worker/partition-owners.js';
 import { gate } from '../support/gate.js';
 import {
   captureLogger,
@@ -48,6 +53,11 @@ describe('dividing the partitions among worker processes', () => {
     expect(partitionsOwned(['b', 'c', 'a'], 'a', 16)).toEqual(shares[1]);
     // A process not yet among the members takes everything.
     expect(partitionsOwned(['a'], 'z', 4)).toEqual([0, 1, 2, 3]);
+    // One standing aside takes nothing while another is a member, and
+    // everything when none is.
+    expect(partitionsAside(['a', 'z'], 'z', 4)).toEqual([]);
+    expect(partitionsAside(['z'], 'z', 4)).toEqual([0, 1, 2, 3]);
+    expect(partitionsAside([], 'z', 4)).toEqual([0, 1, 2, 3]);
   });
 
   // With Redis not answering, a stopping worker must not wait for it to
@@ -69,6 +79,62 @@ describe('dividing the partitions among worker processes', () => {
     await leaving.start();
     await leaving.stop({ leave: true });
     expect(left).toEqual([leaving.self]);
+  });
+
+  // A process that stood aside must not rejoin while its probe fails (its
+  // database still cut off), however long it has been aside; it rejoins
+  // once the probe answers, or at once after a run that succeeded.
+  it('rejoins after standing aside only when its probe answers, or a run succeeds', async () => {
+    const joins: string[] = [];
+    const redis = {
+      eval: async (
+        _script: string,
+        _keys: number,
+        _key: string,
+        self: string,
+        ...args: string[]
+      ) => {
+        joins.push(args[1] ?? '');
+        return args[1] === '1' ? ['other', self] : ['other'];
+      },
+      zrem: async () => 1,
+    } as unknown as Redis;
+    let answers = false;
+    let probes = 0;
+    const owners = new PartitionOwners({
+      redis,
+      prefix: 'p',
+      partitions: 4,
+      leaseMs: 50,
+      logger: silentLogger,
+      onChange: () => undefined,
+      probe: async () => {
+        probes += 1;
+        if (!answers) throw new Error('connection refused (injected)');
+      },
+    });
+    const share = () => [0, 1, 2, 3].filter((partition) => owners.owns(partition));
+    await owners.start();
+    const joined = share();
+    expect(joined).toHaveLength(2);
+    for (let run = 0; run < FAILED_RUNS_TO_STAND_ASIDE; run += 1) owners.runFailed();
+    expect(owners.standingAside).toBe(true);
+    await waitUntil('it leaves the members', async () => share().length === 0);
+    // Four times its first time aside (100 ms), with its probe failing.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(probes).toBeGreaterThan(0);
+    expect(owners.standingAside).toBe(true);
+    expect(joins.at(-1)).toBe('0');
+    answers = true;
+    await waitUntil('it rejoins', async () => share().length === 2);
+    expect(share()).toEqual(joined);
+
+    for (let run = 0; run < FAILED_RUNS_TO_STAND_ASIDE; run += 1) owners.runFailed();
+    await waitUntil('it leaves again', async () => share().length === 0);
+    owners.runSucceeded();
+    expect(owners.standingAside).toBe(false);
+    await waitUntil('it rejoins after the run', async () => share().length === 2);
+    await owners.stop({ leave: true });
   });
 
   // Left to BullMQ, the set started first keeps every partition: it takes
@@ -182,5 +248,48 @@ describe('dividing the partitions among worker processes', () => {
     await waitUntil('the second set logged its runs', async () => taken().length >= lost.length);
     expect(taken().every((r) => r.attempt === 1)).toBe(true);
     expect(await ledgerReport(db.sql, tenantId)).toEqual(healthyLedger(transfers.length));
+  });
+
+  // A set whose apply step keeps failing while PostgreSQL answers the other
+  // (its own pool refused, say) would keep its half of the partitions, and
+  // their transfers would wait through its retries for as long as it fails.
+  // It must stand aside so that the other set drains the whole backlog, and
+  // rejoin once it can apply again.
+  it('gives the partitions of a set whose runs keep failing to the others', async () => {
+    const config = db.config({
+      PARTITIONS: '4',
+      JOB_BACKOFF_MS: '50',
+      JOB_BACKOFF_MAX_MS: '200',
+    });
+    const producer = db.producerFor(config);
+    let broken = true;
+    const sickLog = captureLogger();
+    const sick = await db.workersFor(config, {
+      sweeper: false,
+      logger: sickLog.logger,
+      apply: async (sql: Sql, partition: number, size: number) => {
+        if (broken) throw new Error('connection refused (injected)');
+        return applyPendingBatch(sql, partition, size);
+      },
+    });
+    const well = await db.workersFor(config, { sweeper: false });
+    await waitUntil('each set owns two partitions', async () =>
+      [sick, well].every((set) => owned(set).length === 2),
+    );
+
+    const { tenantId, transfers } = await backlog(config, (i) => i * 7 + 3);
+    await enqueueAll(producer.queues, transfers);
+    expect((await waitForFinal(db.sql, tenantId, 30_000)).pending).toBe(0);
+    expect(await ledgerReport(db.sql, tenantId)).toEqual(healthyLedger(transfers.length));
+    expect(owned(sick)).toEqual([]);
+    expect(owned(well)).toEqual([0, 1, 2, 3]);
+    const aside = sickLog.records.filter((r) => String(r.msg).startsWith('runs keep failing'));
+    expect(aside.length).toBe(1);
+
+    broken = false;
+    await waitUntil('the set that stood aside rejoins', async () => owned(sick).length === 2);
+    expect(sickLog.records.some((r) => String(r.msg).startsWith('the time aside is up'))).toBe(
+      true,
+    );
   });
 });
