@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { isTransientError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import type { Redis } from '../redis/connection.js';
 
@@ -22,10 +23,10 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGE', KEYS[1], 0, -1)`;
 
-/** Failed runs in a row after which a process stands aside (see `PartitionOwners`). */
+/** Failed runs in a row, over at least a lease, after which a process stands aside. */
 export const FAILED_RUNS_TO_STAND_ASIDE = 3;
 
-/** The longest a process stands aside at a time, unless its lease is longer. */
+/** The longest a process stands aside at a time, unless twice its lease is longer. */
 const LONGEST_ASIDE_MS = 60_000;
 
 /**
@@ -94,29 +95,47 @@ export interface PartitionOwnersOptions {
  * at most a renewal. While Redis does not answer, a process keeps the
  * partitions it had.
  *
- * A process whose runs fail `FAILED_RUNS_TO_STAND_ASIDE` times in a row
- * (its pool cut off from PostgreSQL, say, while the others still reach it)
- * stands aside: it leaves the members, so that the others take its
- * partitions at their next renewal, and takes none while any other process
- * is a member. It rejoins after a successful run, or once its time aside is
- * up and `probe` answers: twice the lease at first, doubling each time it
- * stands aside again without a successful run between, up to a minute.
+ * A process whose runs keep failing for an outage (`isTransientError`: its
+ * pool cut off from PostgreSQL, say, while the others still reach it) stands
+ * aside: at least `FAILED_RUNS_TO_STAND_ASIDE` failed runs in a row, over at
+ * least a lease, so that one fault shared by the runs of one transaction
+ * does not count as many. It leaves the members, so that the others take its
+ * partitions at their next renewal, and takes none while another process is
+ * a member. It rejoins after a successful run, or when `probe` answers,
+ * asked once its time aside is up (twice the lease at first, doubling each
+ * time it stands aside again without a successful run between, up to a
+ * minute) and at every renewal while no other process is a member. A run
+ * that fails for another cause (a bug, a transfer the rules did not
+ * foresee) belongs to its partition, which moving would not help: it does
+ * not count.
  */
 export class PartitionOwners {
   readonly self = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private owned = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
+  /** A renewal asked for while one was under way, to run when it ends. */
+  private renewAgain = false;
   private stopped = false;
+  private readonly stopping: Promise<false>;
+  private signalStop: () => void = () => undefined;
   private readonly key: string;
   private failedRuns = 0;
+  private firstFailedAt: number | undefined;
   /** When this process may rejoin, while it stands aside. */
   private asideUntil: number | undefined;
   private asideMs: number;
+  /** Whether another process was a member at the last renewal. */
+  private othersPresent = false;
+  /** Changes whenever this process stands aside or rejoins. */
+  private standing = 0;
 
   constructor(private readonly options: PartitionOwnersOptions) {
     this.key = `${options.prefix}:transfer-workers`;
     this.asideMs = 2 * options.leaseMs;
+    this.stopping = new Promise((resolve) => {
+      this.signalStop = () => resolve(false);
+    });
   }
 
   /** Joins the members and takes this process's partitions; renews until `stop`. */
@@ -135,11 +154,16 @@ export class PartitionOwners {
     return this.asideUntil !== undefined;
   }
 
-  /** Counts a run that ended in an error; enough in a row, and this process stands aside. */
-  runFailed(): void {
+  /** Counts a run that ended in `error`; enough outages in a row, and this process stands aside. */
+  runFailed(error: unknown): void {
+    if (!isTransientError(error)) return;
+    const now = Date.now();
     this.failedRuns += 1;
+    this.firstFailedAt ??= now;
     if (this.standingAside || this.failedRuns < FAILED_RUNS_TO_STAND_ASIDE) return;
-    this.asideUntil = Date.now() + this.asideMs;
+    if (now - this.firstFailedAt < this.options.leaseMs) return;
+    this.asideUntil = now + this.asideMs;
+    this.standing += 1;
     this.options.logger.warn(
       { failedRuns: this.failedRuns, asideMs: this.asideMs },
       'runs keep failing here: standing aside, so that other worker processes take the partitions',
@@ -150,12 +174,13 @@ export class PartitionOwners {
 
   /** Counts a run that ended well; a process that stood aside rejoins. */
   runSucceeded(): void {
-    this.failedRuns = 0;
     this.asideMs = 2 * this.options.leaseMs;
-    if (!this.standingAside) return;
-    this.asideUntil = undefined;
-    this.options.logger.info('a run succeeded: rejoining the transfer workers');
-    this.renew();
+    if (!this.standingAside) {
+      this.failedRuns = 0;
+      this.firstFailedAt = undefined;
+      return;
+    }
+    this.rejoin('a run succeeded: rejoining the transfer workers');
   }
 
   /**
@@ -164,6 +189,7 @@ export class PartitionOwners {
    */
   async stop({ leave }: { leave: boolean }): Promise<void> {
     this.stopped = true;
+    this.signalStop();
     clearInterval(this.timer);
     if (!leave) return;
     await this.beating;
@@ -172,16 +198,24 @@ export class PartitionOwners {
     });
   }
 
-  /** Renews now, unless a renewal is under way. */
+  /** Renews now, or as soon as the renewal under way ends. */
   private renew(): void {
     if (this.stopped) return;
-    this.beating ??= this.beat().finally(() => {
+    if (this.beating) {
+      this.renewAgain = true;
+      return;
+    }
+    this.beating = this.beat().finally(() => {
       this.beating = undefined;
+      if (!this.renewAgain) return;
+      this.renewAgain = false;
+      this.renew();
     });
   }
 
   private async beat(): Promise<void> {
     await this.endTimeAside();
+    if (this.stopped) return;
     const aside = this.standingAside;
     let members: string[];
     try {
@@ -195,24 +229,42 @@ export class PartitionOwners {
       )) as string[];
     } catch (error) {
       this.options.logger.warn({ err: error }, 'could not renew the transfer worker membership');
-      if (this.owned.size === 0) this.take(partitionsOwned([], this.self, this.options.partitions));
+      const none = this.owned.size === 0 && !aside;
+      if (none) this.take(partitionsOwned([], this.self, this.options.partitions));
       return;
     }
+    this.othersPresent = members.some((member) => member !== this.self);
     const divide = aside ? partitionsAside : partitionsOwned;
     this.take(divide(members, this.self, this.options.partitions));
   }
 
-  /** Rejoins once the time aside is up and the probe answers; else waits as long again. */
+  /**
+   * While standing aside, asks the probe once the time aside is up, or at
+   * every renewal while no other process was a member at the last one:
+   * rejoins if it answers, else waits its time aside again. So after an
+   * outage of every process, each rejoins at the first renewal at which its
+   * database answers. A run that ends meanwhile decides instead.
+   */
   private async endTimeAside(): Promise<void> {
-    if (this.asideUntil === undefined || Date.now() < this.asideUntil) return;
-    if (await this.probeAnswers()) {
-      this.asideUntil = undefined;
-      this.options.logger.info('the time aside is up: rejoining the transfer workers');
-    } else {
-      this.asideUntil = Date.now() + this.asideMs;
-    }
+    if (this.asideUntil === undefined) return;
+    if (this.othersPresent && Date.now() < this.asideUntil) return;
+    const standing = this.standing;
+    const answered = await this.probeAnswers();
+    if (this.stopped || standing !== this.standing) return;
+    if (answered) this.rejoin('PostgreSQL answers again: rejoining the transfer workers');
+    else this.asideUntil = Date.now() + this.asideMs;
   }
 
+  private rejoin(message: string): void {
+    this.asideUntil = undefined;
+    this.failedRuns = 0;
+    this.firstFailedAt = undefined;
+    this.standing += 1;
+    this.options.logger.info(message);
+    this.renew();
+  }
+
+  /** Whether the probe answers within a lease; false at once on stop. */
   private async probeAnswers(): Promise<boolean> {
     const { probe, leaseMs } = this.options;
     if (!probe) return true;
@@ -221,7 +273,7 @@ export class PartitionOwners {
       timer = setTimeout(() => resolve(false), leaseMs);
     });
     try {
-      return await Promise.race([probe().then(() => true), late]);
+      return await Promise.race([probe().then(() => true), late, this.stopping]);
     } catch {
       return false;
     } finally {

@@ -24,6 +24,12 @@ export interface TransferWorkerDeps {
    * it. By default, partitions whose jobs run together are applied together.
    */
   apply?: ApplyBatch;
+  /**
+   * Whether this set's database answers, asked before it rejoins after
+   * standing aside (see `PartitionOwners`); replaceable for tests. By
+   * default, a `select 1` on `sql`.
+   */
+  probe?: () => Promise<unknown>;
   /** Run the recovery sweeper in this set (default true). */
   sweeper?: boolean;
   /**
@@ -82,7 +88,7 @@ export async function startTransferWorkers(
         } else if (worker.isRunning() && !worker.isPaused()) void worker.pause(true);
       });
     },
-    probe: () => deps.sql`select 1`,
+    probe: deps.probe ?? (() => deps.sql`select 1`),
   });
   const sequencer = startEventSequencer(deps.sql, deps.logger, config.EVENT_SEQUENCER_INTERVAL_MS);
   const context: TransferJobContext = {
@@ -196,7 +202,7 @@ async function runJob(
       );
       throw new WaitingError();
     }
-    if (!context.stopping()) owners.runFailed();
+    if (!context.stopping()) owners.runFailed(error);
     const level = isTransientError(error) ? 'warn' : 'error';
     context.logger[level](
       { ...fields, outcome: 'retry', err: error, ...timing(startNs, endNs) },

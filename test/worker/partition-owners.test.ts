@@ -25,6 +25,13 @@ import { type InProcessWorkers, silentLogger, useWorkerDatabase } from './suppor
 
 const db = useWorkerDatabase();
 
+/** An error as a pool cut off from PostgreSQL gives. */
+function outage(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432 (injected)'), {
+    code: 'ECONNREFUSED',
+  });
+}
+
 /** The partitions of four that a set owns now. */
 function owned(set: InProcessWorkers): number[] {
   return [0, 1, 2, 3].filter((partition) => set.workers.owns(partition));
@@ -81,11 +88,16 @@ describe('dividing the partitions among worker processes', () => {
     expect(left).toEqual([leaving.self]);
   });
 
-  // A process that stood aside must not rejoin while its probe fails (its
-  // database still cut off), however long it has been aside; it rejoins
-  // once the probe answers, or at once after a run that succeeded.
-  it('rejoins after standing aside only when its probe answers, or a run succeeds', async () => {
+  // A process whose runs keep failing for an outage stands aside, but one
+  // fault shared by several runs at once, or a failure that is not an
+  // outage, must not move its partitions. Aside, it must take nothing while
+  // another process is a member, even when Redis fails it, and rejoin only
+  // when its probe answers (its database reachable again) or a run succeeds,
+  // counting failures afresh after it rejoins.
+  it('stands aside after outages over a lease, and rejoins when its probe answers', async () => {
     const joins: string[] = [];
+    let redisDown = false;
+    let others = ['other'];
     const redis = {
       eval: async (
         _script: string,
@@ -94,8 +106,9 @@ describe('dividing the partitions among worker processes', () => {
         self: string,
         ...args: string[]
       ) => {
+        if (redisDown) throw new Error('Redis timed out (injected)');
         joins.push(args[1] ?? '');
-        return args[1] === '1' ? ['other', self] : ['other'];
+        return args[1] === '1' ? [...others, self] : others;
       },
       zrem: async () => 1,
     } as unknown as Redis;
@@ -110,18 +123,35 @@ describe('dividing the partitions among worker processes', () => {
       onChange: () => undefined,
       probe: async () => {
         probes += 1;
-        if (!answers) throw new Error('connection refused (injected)');
+        if (!answers) throw outage();
       },
     });
     const share = () => [0, 1, 2, 3].filter((partition) => owners.owns(partition));
+    const failRuns = (count: number, error: Error = outage()) => {
+      for (let run = 0; run < count; run += 1) owners.runFailed(error);
+    };
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     await owners.start();
     const joined = share();
     expect(joined).toHaveLength(2);
-    for (let run = 0; run < FAILED_RUNS_TO_STAND_ASIDE; run += 1) owners.runFailed();
+
+    const bug = new Error('a bug (injected)');
+    failRuns(FAILED_RUNS_TO_STAND_ASIDE, bug);
+    await pause(60);
+    failRuns(1, bug);
+    expect(owners.standingAside).toBe(false);
+    failRuns(FAILED_RUNS_TO_STAND_ASIDE);
+    expect(owners.standingAside).toBe(false);
+    await pause(60);
+    failRuns(1);
     expect(owners.standingAside).toBe(true);
     await waitUntil('it leaves the members', async () => share().length === 0);
+    redisDown = true;
+    await pause(30);
+    expect(share()).toEqual([]);
+    redisDown = false;
     // Four times its first time aside (100 ms), with its probe failing.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await pause(400);
     expect(probes).toBeGreaterThan(0);
     expect(owners.standingAside).toBe(true);
     expect(joins.at(-1)).toBe('0');
@@ -129,11 +159,68 @@ describe('dividing the partitions among worker processes', () => {
     await waitUntil('it rejoins', async () => share().length === 2);
     expect(share()).toEqual(joined);
 
-    for (let run = 0; run < FAILED_RUNS_TO_STAND_ASIDE; run += 1) owners.runFailed();
+    failRuns(FAILED_RUNS_TO_STAND_ASIDE - 1);
+    await pause(60);
+    expect(owners.standingAside).toBe(false);
+    failRuns(1);
     await waitUntil('it leaves again', async () => share().length === 0);
     owners.runSucceeded();
     expect(owners.standingAside).toBe(false);
     await waitUntil('it rejoins after the run', async () => share().length === 2);
+
+    // With no other member (every process stood aside, say), it takes every
+    // partition and rejoins as soon as its probe answers.
+    others = [];
+    answers = false;
+    failRuns(FAILED_RUNS_TO_STAND_ASIDE);
+    await pause(60);
+    failRuns(1);
+    expect(owners.standingAside).toBe(true);
+    await waitUntil('alone, it takes every partition', async () => share().length === 4);
+    // Alone, it asks the probe at every renewal, well within its time aside.
+    answers = true;
+    await pause(60);
+    expect(owners.standingAside).toBe(false);
+    await owners.stop({ leave: true });
+  });
+
+  // A run that succeeds while the probe is out decides: the probe's late
+  // failure must not put the process aside again.
+  it('keeps the outcome of a run that ends while its probe is out', async () => {
+    const redis = {
+      eval: async (
+        _script: string,
+        _keys: number,
+        _key: string,
+        self: string,
+        ...args: string[]
+      ) => (args[1] === '1' ? ['other', self] : ['other']),
+      zrem: async () => 1,
+    } as unknown as Redis;
+    let probing = false;
+    const owners = new PartitionOwners({
+      redis,
+      prefix: 'p',
+      partitions: 4,
+      leaseMs: 50,
+      logger: silentLogger,
+      onChange: () => undefined,
+      // Never answers: it fails when the lease runs out.
+      probe: () => {
+        probing = true;
+        return new Promise(() => undefined);
+      },
+    });
+    await owners.start();
+    owners.runFailed(outage());
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    for (let run = 1; run < FAILED_RUNS_TO_STAND_ASIDE; run += 1) owners.runFailed(outage());
+    expect(owners.standingAside).toBe(true);
+    await waitUntil('its probe is out', async () => probing);
+    owners.runSucceeded();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(owners.standingAside).toBe(false);
+    expect([0, 1, 2, 3].filter((partition) => owners.owns(partition))).toHaveLength(2);
     await owners.stop({ leave: true });
   });
 
@@ -268,8 +355,11 @@ describe('dividing the partitions among worker processes', () => {
       sweeper: false,
       logger: sickLog.logger,
       apply: async (sql: Sql, partition: number, size: number) => {
-        if (broken) throw new Error('connection refused (injected)');
+        if (broken) throw outage();
         return applyPendingBatch(sql, partition, size);
+      },
+      probe: async () => {
+        if (broken) throw outage();
       },
     });
     const well = await db.workersFor(config, { sweeper: false });
@@ -286,10 +376,11 @@ describe('dividing the partitions among worker processes', () => {
     const aside = sickLog.records.filter((r) => String(r.msg).startsWith('runs keep failing'));
     expect(aside.length).toBe(1);
 
+    // Its probe still fails: it stays aside past its first time aside.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(owned(sick)).toEqual([]);
     broken = false;
     await waitUntil('the set that stood aside rejoins', async () => owned(sick).length === 2);
-    expect(sickLog.records.some((r) => String(r.msg).startsWith('the time aside is up'))).toBe(
-      true,
-    );
+    expect(sickLog.records.some((r) => String(r.msg).startsWith('PostgreSQL answers'))).toBe(true);
   });
 });

@@ -5,8 +5,11 @@ import type { Config } from '../../src/config.js';
 import type { Sql } from '../../src/db/sql.js';
 import { TransferQueues } from '../../src/queue/transfer-queues.js';
 import { createRedis, type Redis } from '../../src/redis/connection.js';
-import type { ApplyBatch } from '../../src/services/apply-transfers.js';
-import { startTransferWorkers, type TransferWorkers } from '../../src/worker/transfer-workers.js';
+import {
+  startTransferWorkers,
+  type TransferWorkerDeps,
+  type TransferWorkers,
+} from '../../src/worker/transfer-workers.js';
 import { testConfig } from '../support/env.js';
 import { connect, createWorkerDatabase, dropScratchDatabase } from './fixtures.js';
 
@@ -22,7 +25,7 @@ export interface InProcessWorkers {
 
 export async function startInProcessWorkers(
   config: Config,
-  options: { apply?: ApplyBatch; logger?: Logger; sweeper?: boolean } = {},
+  options: Partial<Pick<TransferWorkerDeps, 'apply' | 'probe' | 'logger' | 'sweeper'>> = {},
 ): Promise<InProcessWorkers> {
   const application = `worker-test-${randomBytes(4).toString('hex')}`;
   const sql = connect(config, application);
@@ -30,6 +33,7 @@ export async function startInProcessWorkers(
     sql,
     logger: options.logger ?? silentLogger,
     apply: options.apply,
+    probe: options.probe,
     sweeper: options.sweeper,
   });
   return {
