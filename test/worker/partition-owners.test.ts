@@ -32,6 +32,34 @@ function outage(): Error {
   });
 }
 
+/**
+ * A Redis whose membership renewals answer `others()` (default: one other
+ * member), with this process among them when it joins, and that fails them
+ * while `down()`; `joins` records each renewal's join flag.
+ */
+function fakeMembership(
+  options: { others?: () => string[]; down?: () => boolean; joins?: string[] } = {},
+): Redis {
+  return {
+    eval: async (_script: string, _keys: number, _key: string, self: string, ...args: string[]) => {
+      if (options.down?.()) throw new Error('Redis timed out (injected)');
+      options.joins?.push(args[1] ?? '');
+      const others = options.others?.() ?? ['other'];
+      return args[1] === '1' ? [...others, self] : others;
+    },
+    zrem: async () => 1,
+  } as unknown as Redis;
+}
+
+/** Options of a membership of four partitions with a lease of 50 ms, for unit tests. */
+const SHORT_LEASE = {
+  prefix: 'p',
+  partitions: 4,
+  leaseMs: 50,
+  logger: silentLogger,
+  onChange: () => undefined,
+};
+
 /** The partitions of four that a set owns now. */
 function owned(set: InProcessWorkers): number[] {
   return [0, 1, 2, 3].filter((partition) => set.workers.owns(partition));
@@ -98,29 +126,16 @@ describe('dividing the partitions among worker processes', () => {
     const joins: string[] = [];
     let redisDown = false;
     let others = ['other'];
-    const redis = {
-      eval: async (
-        _script: string,
-        _keys: number,
-        _key: string,
-        self: string,
-        ...args: string[]
-      ) => {
-        if (redisDown) throw new Error('Redis timed out (injected)');
-        joins.push(args[1] ?? '');
-        return args[1] === '1' ? [...others, self] : others;
-      },
-      zrem: async () => 1,
-    } as unknown as Redis;
+    const redis = fakeMembership({
+      others: () => others,
+      down: () => redisDown,
+      joins,
+    });
     let answers = false;
     let probes = 0;
     const owners = new PartitionOwners({
+      ...SHORT_LEASE,
       redis,
-      prefix: 'p',
-      partitions: 4,
-      leaseMs: 50,
-      logger: silentLogger,
-      onChange: () => undefined,
       probe: async () => {
         probes += 1;
         if (!answers) throw outage();
@@ -187,24 +202,11 @@ describe('dividing the partitions among worker processes', () => {
   // A run that succeeds while the probe is out decides: the probe's late
   // failure must not put the process aside again.
   it('keeps the outcome of a run that ends while its probe is out', async () => {
-    const redis = {
-      eval: async (
-        _script: string,
-        _keys: number,
-        _key: string,
-        self: string,
-        ...args: string[]
-      ) => (args[1] === '1' ? ['other', self] : ['other']),
-      zrem: async () => 1,
-    } as unknown as Redis;
+    const redis = fakeMembership();
     let probing = false;
     const owners = new PartitionOwners({
+      ...SHORT_LEASE,
       redis,
-      prefix: 'p',
-      partitions: 4,
-      leaseMs: 50,
-      logger: silentLogger,
-      onChange: () => undefined,
       // Never answers: it fails when the lease runs out.
       probe: () => {
         probing = true;
