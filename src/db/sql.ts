@@ -19,6 +19,21 @@ export type Statement<T extends readonly object[]> = postgres.PendingQuery<T>;
  */
 const IDLE_IN_TRANSACTION_MS = 10_000;
 
+/** The longest wait, in seconds, between a pool's attempts to connect. */
+const RECONNECT_WAIT_MAX_S = 2;
+
+/**
+ * Seconds before a pool's next attempt to connect after `retries` failed
+ * ones: from about 30 ms, doubling, never past `RECONNECT_WAIT_MAX_S`, less
+ * up to half of it at random so that processes do not try in step.
+ * postgres.js lets the wait grow to 20 s, and fails every query meanwhile
+ * with the last error, so a process went on failing for that long after
+ * PostgreSQL came back. An attempt every 2 s or so costs PostgreSQL nothing.
+ */
+function reconnectWaitSeconds(retries: number): number {
+  return Math.min(0.03 * 2 ** retries, RECONNECT_WAIT_MAX_S) * (1 - Math.random() / 2);
+}
+
 /**
  * A pool of PostgreSQL connections. `bigint` columns come back as JS bigint,
  * never as a lossy number; column names are converted to camelCase here and
@@ -51,6 +66,7 @@ export function createSql(
       ...lockTimeout,
     },
     idle_timeout: 60,
+    backoff: reconnectWaitSeconds,
   }) as unknown as Sql;
 }
 

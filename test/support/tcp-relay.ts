@@ -13,9 +13,10 @@ export interface TcpRelay {
  * A relay on 127.0.0.1 to `targetPort`, for tests of a peer that stops
  * answering without closing its connections (a network path lost, a server
  * frozen behind a proxy): after `swallow()` the client's sockets stay open
- * and hear nothing, whatever they send.
+ * and hear nothing, whatever they send. It listens on `port`, or on a free
+ * port when none is given.
  */
-export async function startTcpRelay(targetPort: number): Promise<TcpRelay> {
+export async function startTcpRelay(targetPort: number, port = 0): Promise<TcpRelay> {
   let swallowing = false;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -35,13 +36,13 @@ export async function startTcpRelay(targetPort: number): Promise<TcpRelay> {
       socket.on('end', end);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const listening = (server.address() as AddressInfo).port;
   return {
-    port,
+    port: listening,
     through: (url) => {
       const relayed = new URL(url);
-      relayed.host = `127.0.0.1:${port}`;
+      relayed.host = `127.0.0.1:${listening}`;
       return relayed.toString();
     },
     swallow: () => {
