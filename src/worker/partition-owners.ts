@@ -102,9 +102,9 @@ export interface PartitionOwnersOptions {
  * does not count as many. It leaves the members, so that the others take its
  * partitions at their next renewal, and takes none while another process is
  * a member. It rejoins after a successful run, or when `probe` answers,
- * asked once its time aside is up (twice the lease at first, doubling each
- * time it stands aside again without a successful run between, up to a
- * minute) and at every renewal while no other process is a member. A run
+ * asked at the end of each time aside (twice the lease at first, doubling
+ * each time it stands aside again without a successful run between, up to
+ * a minute) and at every renewal while no other process is a member. A run
  * that fails for another cause (a bug, a transfer the rules did not
  * foresee) belongs to its partition, which moving would not help: it does
  * not count.
@@ -124,6 +124,9 @@ export class PartitionOwners {
   private firstFailedAt: number | undefined;
   /** When this process may rejoin, while it stands aside. */
   private asideUntil: number | undefined;
+  /** How long this process stands aside this time, and between its probes. */
+  private asideFor = 0;
+  /** How long it will stand aside next time. */
   private asideMs: number;
   /** Whether another process was a member at the last renewal. */
   private othersPresent = false;
@@ -162,10 +165,11 @@ export class PartitionOwners {
     this.firstFailedAt ??= now;
     if (this.standingAside || this.failedRuns < FAILED_RUNS_TO_STAND_ASIDE) return;
     if (now - this.firstFailedAt < this.options.leaseMs) return;
-    this.asideUntil = now + this.asideMs;
+    this.asideFor = this.asideMs;
+    this.asideUntil = now + this.asideFor;
     this.standing += 1;
     this.options.logger.warn(
-      { failedRuns: this.failedRuns, asideMs: this.asideMs },
+      { failedRuns: this.failedRuns, asideMs: this.asideFor },
       'runs keep failing here: standing aside, so that other worker processes take the partitions',
     );
     this.asideMs = Math.min(2 * this.asideMs, Math.max(LONGEST_ASIDE_MS, 2 * this.options.leaseMs));
@@ -252,7 +256,7 @@ export class PartitionOwners {
     const answered = await this.probeAnswers();
     if (this.stopped || standing !== this.standing) return;
     if (answered) this.rejoin('PostgreSQL answers again: rejoining the transfer workers');
-    else this.asideUntil = Date.now() + this.asideMs;
+    else this.asideUntil = Date.now() + this.asideFor;
   }
 
   private rejoin(message: string): void {
