@@ -1,5 +1,6 @@
 import { assignEventSequences } from '../data/events.js';
 import { isTransientError, type Sql, withTwoStatements } from '../db/sql.js';
+import { errorLog } from '../lib/error-log.js';
 import { type Periodic, runPeriodically } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 
@@ -53,15 +54,20 @@ export function startEventSequencer(sql: Sql, logger: Logger, intervalMs: number
   let again = false;
   let lastStart = 0;
 
+  // An outage passes by itself: its first failure is logged, then a line
+  // every ERROR_LOG_INTERVAL_MS at most, and one when a pass works again.
+  const outage = errorLog(logger, {}, 'event sequencing failed; will retry');
   const pass = async (): Promise<void> => {
     try {
       await sequenceEvents(sql);
     } catch (error) {
-      // An outage passes by itself; any other failure stops the feed of every
-      // tenant until a person looks.
-      const level = isTransientError(error) ? 'warn' : 'error';
-      logger[level]({ err: error }, 'event sequencing failed; will retry');
+      // Any other failure stops the feed of every tenant until a person looks.
+      if (isTransientError(error)) outage.report(error);
+      else logger.error({ err: error }, 'event sequencing failed; will retry');
+      return;
     }
+    const errors = outage.reset();
+    if (errors > 0) logger.info({ errors }, 'event sequencing works again');
   };
   const start = () => {
     waiting = undefined;
