@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { isTransientError } from '../lib/errors.js';
 import type { Logger } from '../logger.js';
 import type { Redis } from '../redis/connection.js';
+import { StandAside } from './stand-aside.js';
 
 /**
  * Renews this process's membership (ARGV[3] = 1), or leaves it (0), and
@@ -22,12 +22,6 @@ else
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGE', KEYS[1], 0, -1)`;
-
-/** Failed runs in a row, over at least a lease, after which a process stands aside. */
-export const FAILED_RUNS_TO_STAND_ASIDE = 3;
-
-/** The longest a process stands aside at a time, unless twice its lease is longer. */
-const LONGEST_ASIDE_MS = 60_000;
 
 /**
  * The partitions that `self` takes among `members`: every n-th, by its
@@ -95,19 +89,13 @@ export interface PartitionOwnersOptions {
  * at most a renewal. While Redis does not answer, a process keeps the
  * partitions it had.
  *
- * A process whose runs keep failing for an outage (`isTransientError`: its
- * pool cut off from PostgreSQL, say, while the others still reach it) stands
- * aside: at least `FAILED_RUNS_TO_STAND_ASIDE` failed runs in a row, over at
- * least a lease, so that one fault shared by the runs of one transaction
- * does not count as many. It leaves the members, so that the others take its
+ * A process whose runs keep failing for an outage (its pool cut off from
+ * PostgreSQL, say, while the others still reach it) stands aside, as
+ * `StandAside` decides: it leaves the members, so that the others take its
  * partitions at their next renewal, and takes none while another process is
  * a member. It rejoins after a successful run, or when `probe` answers,
- * asked at the end of each time aside (twice the lease at first, doubling
- * each time it stands aside again without a successful run between, up to
- * a minute) and at every renewal while no other process is a member. A run
- * that fails for another cause (a bug, a transfer the rules did not
- * foresee) belongs to its partition, which moving would not help: it does
- * not count.
+ * asked at the end of each time aside and at every renewal while no other
+ * process is a member.
  */
 export class PartitionOwners {
   readonly self = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -120,22 +108,13 @@ export class PartitionOwners {
   private readonly stopping: Promise<false>;
   private signalStop: () => void = () => undefined;
   private readonly key: string;
-  private failedRuns = 0;
-  private firstFailedAt: number | undefined;
-  /** When this process may rejoin, while it stands aside. */
-  private asideUntil: number | undefined;
-  /** How long this process stands aside this time, and between its probes. */
-  private asideFor = 0;
-  /** How long it will stand aside next time. */
-  private asideMs: number;
+  private readonly standAside: StandAside;
   /** Whether another process was a member at the last renewal. */
   private othersPresent = false;
-  /** Changes whenever this process stands aside or rejoins. */
-  private standing = 0;
 
   constructor(private readonly options: PartitionOwnersOptions) {
     this.key = `${options.prefix}:transfer-workers`;
-    this.asideMs = 2 * options.leaseMs;
+    this.standAside = new StandAside(options.leaseMs);
     this.stopping = new Promise((resolve) => {
       this.signalStop = () => resolve(false);
     });
@@ -154,37 +133,24 @@ export class PartitionOwners {
 
   /** Whether this process stands aside now. */
   get standingAside(): boolean {
-    return this.asideUntil !== undefined;
+    return this.standAside.active;
   }
 
   /** Counts a run that ended in `error`; enough outages in a row, and this process stands aside. */
   runFailed(error: unknown): void {
-    if (!isTransientError(error)) return;
-    const now = Date.now();
-    this.failedRuns += 1;
-    this.firstFailedAt ??= now;
-    if (this.standingAside || this.failedRuns < FAILED_RUNS_TO_STAND_ASIDE) return;
-    if (now - this.firstFailedAt < this.options.leaseMs) return;
-    this.asideFor = this.asideMs;
-    this.asideUntil = now + this.asideFor;
-    this.standing += 1;
+    if (!this.standAside.failed(error, Date.now())) return;
     this.options.logger.warn(
-      { failedRuns: this.failedRuns, asideMs: this.asideFor },
+      { asideMs: this.standAside.timeAside },
       'runs keep failing here: standing aside, so that other worker processes take the partitions',
     );
-    this.asideMs = Math.min(2 * this.asideMs, Math.max(LONGEST_ASIDE_MS, 2 * this.options.leaseMs));
     this.renew();
   }
 
   /** Counts a run that ended well; a process that stood aside rejoins. */
   runSucceeded(): void {
-    this.asideMs = 2 * this.options.leaseMs;
-    if (!this.standingAside) {
-      this.failedRuns = 0;
-      this.firstFailedAt = undefined;
-      return;
-    }
-    this.rejoin('a run succeeded: rejoining the transfer workers');
+    if (!this.standAside.succeeded()) return;
+    this.options.logger.info('a run succeeded: rejoining the transfer workers');
+    this.renew();
   }
 
   /**
@@ -250,21 +216,16 @@ export class PartitionOwners {
    * database answers. A run that ends meanwhile decides instead.
    */
   private async endTimeAside(): Promise<void> {
-    if (this.asideUntil === undefined) return;
-    if (this.othersPresent && Date.now() < this.asideUntil) return;
-    const standing = this.standing;
+    if (!this.standAside.probeDue(Date.now(), this.othersPresent)) return;
     const answered = await this.probeAnswers();
-    if (this.stopped || standing !== this.standing) return;
-    if (answered) this.rejoin('PostgreSQL answers again: rejoining the transfer workers');
-    else this.asideUntil = Date.now() + this.asideFor;
-  }
-
-  private rejoin(message: string): void {
-    this.asideUntil = undefined;
-    this.failedRuns = 0;
-    this.firstFailedAt = undefined;
-    this.standing += 1;
-    this.options.logger.info(message);
+    // A run that succeeded meanwhile has rejoined already.
+    if (this.stopped || !this.standAside.active) return;
+    if (!answered) {
+      this.standAside.probeFailed(Date.now());
+      return;
+    }
+    this.standAside.rejoin();
+    this.options.logger.info('PostgreSQL answers again: rejoining the transfer workers');
     this.renew();
   }
 

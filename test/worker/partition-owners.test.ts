@@ -4,11 +4,11 @@ import type { Sql } from '../../src/db/sql.js';
 import type { Redis } from '../../src/redis/connection.js';
 import { applyPendingBatch } from '../../src/services/apply-transfers.js';
 import {
-  FAILED_RUNS_TO_STAND_ASIDE,
   PartitionOwners,
   partitionsAside,
   partitionsOwned,
 } from '../../src/worker/partition-owners.js';
+import { FAILED_RUNS_TO_STAND_ASIDE } from '../../src/worker/stand-aside.js';
 import { gate } from '../support/gate.js';
 import {
   captureLogger,
