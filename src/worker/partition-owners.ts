@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { answersWithin } from '../lib/answers-within.js';
 import type { Logger } from '../logger.js';
 import type { Redis } from '../redis/connection.js';
 import { StandAside } from './stand-aside.js';
@@ -37,7 +38,7 @@ export function partitionsOwned(
 ): number[] {
   const sorted = [...new Set(members)].sort();
   const place = sorted.indexOf(self);
-  const all = Array.from({ length: partitions }, (_, partition) => partition);
+  const all = allPartitions(partitions);
   if (place < 0) return all;
   return all.filter((partition) => partition % sorted.length === place);
 }
@@ -53,6 +54,10 @@ export function partitionsAside(
   partitions: number,
 ): number[] {
   if (members.some((member) => member !== self)) return [];
+  return allPartitions(partitions);
+}
+
+function allPartitions(partitions: number): number[] {
   return Array.from({ length: partitions }, (_, partition) => partition);
 }
 
@@ -105,7 +110,7 @@ export class PartitionOwners {
   /** A renewal asked for while one was under way, to run when it ends. */
   private renewAgain = false;
   private stopped = false;
-  private readonly stopping: Promise<false>;
+  private readonly stopping: Promise<void>;
   private signalStop: () => void = () => undefined;
   private readonly key: string;
   private readonly standAside: StandAside;
@@ -116,7 +121,7 @@ export class PartitionOwners {
     this.key = `${options.prefix}:transfer-workers`;
     this.standAside = new StandAside(options.leaseMs);
     this.stopping = new Promise((resolve) => {
-      this.signalStop = () => resolve(false);
+      this.signalStop = resolve;
     });
   }
 
@@ -232,18 +237,7 @@ export class PartitionOwners {
   /** Whether the probe answers within a lease; false at once on stop. */
   private async probeAnswers(): Promise<boolean> {
     const { probe, leaseMs } = this.options;
-    if (!probe) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), leaseMs);
-    });
-    try {
-      return await Promise.race([probe().then(() => true), late, this.stopping]);
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
+    return probe ? answersWithin(probe, leaseMs, this.stopping) : true;
   }
 
   /**

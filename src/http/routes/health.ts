@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { answersWithin } from '../../lib/answers-within.js';
 import { stallGuard } from '../../lib/stall-guard.js';
 import type { AppEnv, Deps } from '../types.js';
 
@@ -56,16 +57,6 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: Deps): void
   });
 }
 
-async function probe(check: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([check().then(() => true), timeout]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+function probe(check: () => Promise<unknown>): Promise<boolean> {
+  return answersWithin(check, CHECK_TIMEOUT_MS);
 }
