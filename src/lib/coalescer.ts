@@ -53,10 +53,15 @@ export class Coalescer<In, Out> {
     }
   }
 
-  submit(input: In): Promise<Out> {
+  /**
+   * Queues a call for the next round. With `now`, a round starts at once if
+   * a slot is free, taking the calls that were lingering with this one.
+   */
+  submit(input: In, options: { now?: boolean } = {}): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.waiting.push({ input, resolve, reject });
-      this.schedule();
+      if (options.now) this.startRounds();
+      else this.schedule();
     });
   }
 

@@ -19,7 +19,10 @@ const NOTHING: BatchResult = { settled: [], posted: 0, failed: 0, deferred: 0 };
  * run, the partitions asking meanwhile wait and then share the next one (see
  * `applyPendingPartitions`), so a busy process commits once for many
  * partitions and its transactions do not queue on each other's account rows.
- * A job that finds the step idle waits `APPLY_LINGER_MS` for others first.
+ * A job that finds the step idle waits `APPLY_LINGER_MS` for others first,
+ * unless its partition's last batch was full: more of its transfers are then
+ * likely waiting, and one busy partition alone would otherwise be held to a
+ * batch per linger.
  *
  * A transaction that fails with an error that is not transient (a bug that
  * one transfer exposes) is tried again for each of its partitions alone, so
@@ -55,9 +58,15 @@ export function createPartitionApplier(
     lingerMs: config.APPLY_LINGER_MS,
   });
 
+  // Partitions whose last batch held `batchSize` transfers, settled or deferred.
+  const backlogged = new Set<number>();
+
   return async (_sql, partition) => {
-    const outcome = await coalescer.submit(partition);
+    const outcome = await coalescer.submit(partition, { now: backlogged.has(partition) });
     if ('error' in outcome) throw outcome.error;
+    const { settled, deferred } = outcome.result;
+    if (settled.length + deferred >= batchSize) backlogged.add(partition);
+    else backlogged.delete(partition);
     return outcome.result;
   };
 }

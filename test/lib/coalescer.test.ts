@@ -117,6 +117,22 @@ describe('coalescing calls into rounds', () => {
     expect(rounds).toEqual([[1, 2]]);
   });
 
+  it('starts a round at once for a call that asks for it, with the calls lingering', async () => {
+    const rounds: number[][] = [];
+    const coalescer = new Coalescer(
+      async (inputs: number[]) => {
+        rounds.push(inputs);
+        return inputs;
+      },
+      { maxBatch: 10, maxInFlight: 1, lingerMs: 60_000 },
+    );
+    const lingering = coalescer.submit(1);
+    const urgent = coalescer.submit(2, { now: true });
+
+    await expect(Promise.all([lingering, urgent])).resolves.toEqual([1, 2]);
+    expect(rounds).toEqual([[1, 2]]);
+  });
+
   it('rejects only the calls of a round that failed, and goes on with the next', async () => {
     const held = heldRounds();
     const coalescer = new Coalescer(held.round, { maxBatch: 10, maxInFlight: 1 });

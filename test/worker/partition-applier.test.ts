@@ -113,6 +113,38 @@ describe('applying the partitions of concurrent jobs together', () => {
     expect(queries.filter((query) => PARTITION_LOCKS.test(query))).toHaveLength(1);
   });
 
+  it('does not linger for a partition whose last batch was full', async () => {
+    const cfg = config({ APPLY_LINGER_MS: '300', APPLY_BATCH_SIZE: '2' });
+    const tenantId = await newTenant(sql);
+    const sink = await createAccount(sql, tenantId);
+    const [source] = await sourcesInDistinctPartitions(cfg, tenantId, 1);
+    if (!source) throw new Error('a source expected');
+    await insertPendingTransfers(
+      sql,
+      cfg,
+      tenantId,
+      [1, 2, 3, 4, 5].map((amount) => ({ source: source.account, destination: sink, amount })),
+    );
+    const { pool } = recordingPool(cfg);
+    const apply = createPartitionApplier(pool, cfg);
+    const timed = async () => {
+      const started = performance.now();
+      const result = await apply(pool, source.partition, 2);
+      return { posted: result.posted, ms: performance.now() - started };
+    };
+
+    const runs = [];
+    for (let run = 0; run < 4; run += 1) runs.push(await timed());
+
+    expect(runs.map((run) => run.posted)).toEqual([2, 2, 1, 0]);
+    // The first found the step idle and lingered; the next two followed a
+    // full batch and went at once; the last followed a batch of one.
+    expect(runs[0]?.ms).toBeGreaterThanOrEqual(280);
+    expect(runs[1]?.ms).toBeLessThan(250);
+    expect(runs[2]?.ms).toBeLessThan(250);
+    expect(runs[3]?.ms).toBeGreaterThanOrEqual(280);
+  });
+
   it('holds up only the partition whose transfer breaks the shared transaction', async () => {
     const cfg = config();
     const tenantId = await newTenant(sql);
