@@ -52,7 +52,7 @@ export const configSchema = z.object({
    * How long a job that finds the apply step idle waits for other partitions
    * to join its transaction: fewer, larger transactions for that much delay.
    */
-  APPLY_LINGER_MS: int(0, 1_000).default(5),
+  APPLY_LINGER_MS: int(0, 1_000).default(20),
   /**
    * How long a job's run goes on looking for transfers after a batch found
    * none, before it ends: transfers accepted meanwhile are applied by the run

@@ -9,7 +9,7 @@ import { type TransferJobData, transferQueueName } from './partitions.js';
 /**
  * How long a wake-up waits for others to share its round trip. The web
  * process answers without waiting for its wake-ups (see `runIdempotent`), and
- * a worker lingers `APPLY_LINGER_MS` (5 ms by default) for company before it
+ * a worker lingers `APPLY_LINGER_MS` (20 ms by default) for company before it
  * applies, so the wait delays no answer of the web process and little else;
  * under load it turns a write per request into one per couple of milliseconds.
  */
