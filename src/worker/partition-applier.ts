@@ -58,12 +58,17 @@ export function createPartitionApplier(
     lingerMs: config.APPLY_LINGER_MS,
   });
 
-  // Partitions whose last batch held `batchSize` transfers, settled or deferred.
+  // Partitions whose last batch read `batchSize` pending transfers, settled or
+  // deferred: at least that many were waiting, so company adds nothing to the
+  // next transaction. A failed batch tells nothing and clears the mark.
   const backlogged = new Set<number>();
 
   return async (_sql, partition) => {
     const outcome = await coalescer.submit(partition, { now: backlogged.has(partition) });
-    if ('error' in outcome) throw outcome.error;
+    if ('error' in outcome) {
+      backlogged.delete(partition);
+      throw outcome.error;
+    }
     const { settled, deferred } = outcome.result;
     if (settled.length + deferred >= batchSize) backlogged.add(partition);
     else backlogged.delete(partition);

@@ -46,14 +46,18 @@ async function sourcesInDistinctPartitions(
   return chosen.map(([partition, account]) => ({ account, partition }));
 }
 
-/** A euro account (so that USD transfers from it are inconsistent) outside `taken` partitions. */
+/**
+ * An account outside `taken` partitions, in euros unless asked otherwise (so
+ * that USD transfers from it are inconsistent).
+ */
 async function accountOutside(
   cfg: Config,
   tenantId: string,
   taken: number[],
+  currency = 'EUR',
 ): Promise<{ account: string; partition: number }> {
   for (;;) {
-    const account = await createAccount(sql, tenantId, { currency: 'EUR', overdraftLimit: 10n });
+    const account = await createAccount(sql, tenantId, { currency, overdraftLimit: 10n });
     const partition = partitionOf(account, cfg.PARTITIONS);
     if (!taken.includes(partition)) return { account, partition };
   }
@@ -210,5 +214,45 @@ describe('applying the partitions of concurrent jobs together', () => {
       expect(String(badResult.reason)).toMatch(/does not match account/);
     }
     expect(await statuses(sql, [goodTransfer.id, badTransfer.id])).toEqual(['posted', 'pending']);
+  });
+
+  it('lingers again for a partition whose batch failed after a full one', async () => {
+    const cfg = config({ APPLY_LINGER_MS: '300', APPLY_BATCH_SIZE: '2' });
+    const tenantId = await newTenant(sql);
+    const sink = await createAccount(sql, tenantId);
+    // A partition no earlier case left a transfer pending in, and two accounts
+    // in it: one in USD, like the transfers, and one in euros.
+    const used = await sql<{ partition: number }[]>`
+      select distinct partition from pending_transfers`;
+    const taken = used.map((row) => row.partition);
+    const { account: source, partition } = await accountOutside(cfg, tenantId, taken, 'USD');
+    let euros: string;
+    do euros = await createAccount(sql, tenantId, { currency: 'EUR', overdraftLimit: 10n });
+    while (partitionOf(euros, cfg.PARTITIONS) !== partition);
+    await insertPendingTransfers(sql, cfg, tenantId, [
+      { source, destination: sink, amount: 1 },
+      { source, destination: sink, amount: 2 },
+    ]);
+    const { pool } = recordingPool(cfg);
+    const apply = createPartitionApplier(pool, cfg);
+    const timed = async () => {
+      const started = performance.now();
+      const result = await apply(pool, partition, 2).catch((error: unknown) => error);
+      return { result, ms: performance.now() - started };
+    };
+
+    const full = await timed();
+    // Accepted transfers are in USD; one from the euro account is a bug in acceptance.
+    await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: euros, destination: sink, amount: 1 },
+    ]);
+    const failedAtOnce = await timed();
+    const failedAgain = await timed();
+
+    expect(full.result).toMatchObject({ posted: 2 });
+    expect(failedAtOnce.result).toBeInstanceOf(Error);
+    expect(failedAgain.result).toBeInstanceOf(Error);
+    expect(failedAtOnce.ms).toBeLessThan(250);
+    expect(failedAgain.ms).toBeGreaterThanOrEqual(280);
   });
 });
