@@ -5,7 +5,8 @@ export interface CoalescerOptions {
   maxInFlight: number;
   /**
    * How long a call that finds a free slot waits for others before its round
-   * starts (default 0: at once). Fewer, larger rounds, for that much delay.
+   * starts (default 0: at once), unless it is submitted with `now`. Fewer,
+   * larger rounds, for that much delay.
    */
   lingerMs?: number;
   /**
@@ -32,11 +33,11 @@ interface Waiting<In, Out> {
  *
  * Rules: a call starts a round at once while fewer than `maxInFlight` rounds
  * run, so an idle process adds no delay (unless `lingerMs` or `gatherTurn`
- * asks it to wait for company); otherwise it waits, and the calls that
- * gathered while every round was busy go together into the next one as soon
- * as a round ends, so rounds grow with load. A round that throws rejects
- * every call it served. Calls are never dropped: each one gets its round's
- * answer or its error.
+ * asks it to wait for company, and the call was not submitted with `now`);
+ * otherwise it waits, and the calls that gathered while every round was busy
+ * go together into the next one as soon as a round ends, so rounds grow with
+ * load. A round that throws rejects every call it served. Calls are never
+ * dropped: each one gets its round's answer or its error.
  */
 export class Coalescer<In, Out> {
   private waiting: Waiting<In, Out>[] = [];

@@ -128,9 +128,26 @@ describe('coalescing calls into rounds', () => {
     );
     const lingering = coalescer.submit(1);
     const urgent = coalescer.submit(2, { now: true });
+    expect(coalescer.inFlight).toBe(1);
+    expect(rounds).toEqual([[1, 2]]);
 
     await expect(Promise.all([lingering, urgent])).resolves.toEqual([1, 2]);
-    expect(rounds).toEqual([[1, 2]]);
+  });
+
+  it('holds a call that asks for a round at once until a slot is free', async () => {
+    const held = heldRounds();
+    const coalescer = new Coalescer(held.round, { maxBatch: 10, maxInFlight: 1, lingerMs: 60_000 });
+    const first = coalescer.submit(1, { now: true });
+    const second = coalescer.submit(2, { now: true });
+    await tick();
+    expect(held.rounds.map((round) => round.inputs)).toEqual([[1]]);
+
+    held.rounds[0]?.answer();
+    await expect(first).resolves.toBe('answer 1');
+    await tick();
+    expect(held.rounds.map((round) => round.inputs)).toEqual([[1], [2]]);
+    held.rounds[1]?.answer();
+    await expect(second).resolves.toBe('answer 2');
   });
 
   it('rejects only the calls of a round that failed, and goes on with the next', async () => {
