@@ -66,8 +66,13 @@ const TRANSIENT_SQLSTATES = new Set([
   '57P01',
   '57P02',
   '57P03',
+  // No connection slot free (too_many_connections): nothing ran, and slots
+  // free up as other sessions end.
+  '53300',
   '08000',
+  '08001',
   '08003',
+  '08004',
   '08006',
 ]);
 const TRANSIENT_NODE_CODES = new Set([

@@ -3,7 +3,7 @@ import { AppError, isTransientError } from '../../src/lib/errors.js';
 
 describe('telling outages from bugs', () => {
   it('treats conflicts, lost connections and ended sessions as outages', () => {
-    const sqlStates = ['40001', '40P01', '25P03', '57P01', '08006'];
+    const sqlStates = ['40001', '40P01', '25P03', '57P01', '53300', '08001', '08004', '08006'];
     for (const code of sqlStates) {
       expect(isTransientError(Object.assign(new Error('from PostgreSQL'), { code }))).toBe(true);
     }
