@@ -4,6 +4,8 @@ import { countWalFiles } from './wal-segments.js';
 
 interface ActivityRow {
   pid: number;
+  /** True for a session of the benchmark's database, false for the server's own processes. */
+  ours: boolean;
   state: string | null;
   waitEventType: string | null;
   waitEvent: string | null;
@@ -18,9 +20,16 @@ export interface WaitSample {
 }
 
 /**
+ * Server processes that work for every session, whose CPU counts as
+ * PostgreSQL's: the WAL writer flushes commits, the checkpointer and the
+ * background writer write pages the sessions dirtied.
+ */
+const SHARED_BACKENDS = ['walwriter', 'checkpointer', 'background writer'];
+
+/**
  * Looks at the sessions of the benchmark's database in pg_stat_activity: their
- * process ids (so their CPU can be sampled) and what the active ones wait
- * on. It is the poor man's view of where PostgreSQL time goes when
+ * process ids, with the server's own processes that work for them (so their
+ * CPU can be sampled), and what the active sessions wait on. It is the poor man's view of where PostgreSQL time goes when
  * pg_stat_statements is not loaded, and it needs no server setting.
  */
 export class PgActivity {
@@ -36,13 +45,15 @@ export class PgActivity {
 
   async sample(): Promise<void> {
     const rows = await this.sql<ActivityRow[]>`
-      select pid, state, wait_event_type, wait_event
+      select pid, datname is not distinct from ${this.databaseName} as ours, state,
+        wait_event_type, wait_event
       from pg_stat_activity
-      where datname = ${this.databaseName} and pid <> pg_backend_pid()`;
+      where (datname = ${this.databaseName} and pid <> pg_backend_pid())
+        or backend_type = any(${SHARED_BACKENDS})`;
     this.pids = rows.map((row) => row.pid);
     const active: Record<string, number> = {};
     for (const row of rows) {
-      if (row.state !== 'active') continue;
+      if (!row.ours || row.state !== 'active') continue;
       const what = row.waitEventType ? `${row.waitEventType}:${row.waitEvent}` : 'CPU';
       active[what] = (active[what] ?? 0) + 1;
     }
