@@ -29,8 +29,9 @@ const SHARED_BACKENDS = ['walwriter', 'checkpointer', 'background writer'];
 /**
  * Looks at the sessions of the benchmark's database in pg_stat_activity: their
  * process ids, with the server's own processes that work for them (so their
- * CPU can be sampled), and what the active sessions wait on. It is the poor man's view of where PostgreSQL time goes when
- * pg_stat_statements is not loaded, and it needs no server setting.
+ * CPU can be sampled), and what the active sessions wait on. It is the poor
+ * man's view of where PostgreSQL time goes when pg_stat_statements is not
+ * loaded, and it needs no server setting.
  */
 export class PgActivity {
   pids: number[] = [];

@@ -140,7 +140,7 @@ describe('applying the partitions of concurrent jobs together', () => {
     expect(run.transactions).toBe(1);
   });
 
-  it('by default lets partitions asking 8 ms after an idle start share its transaction', async () => {
+  it('by default lets partitions asking 8 ms after an idle start share a transaction', async () => {
     // The default linger (APPLY_LINGER_MS, unset) outlasts the gaps between
     // jobs at moderate load, so that they commit once instead of each alone.
     const cfg = config({ APPLY_LINGER_MS: '' });
