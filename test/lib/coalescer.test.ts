@@ -30,6 +30,16 @@ function heldRounds() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Rounds that answer each call with its own input at once, and the inputs of each. */
+function echoedRounds() {
+  const rounds: number[][] = [];
+  const round = async (inputs: number[]) => {
+    rounds.push(inputs);
+    return inputs;
+  };
+  return { rounds, round };
+}
+
 describe('coalescing calls into rounds', () => {
   it('starts a round at once for a call that finds a free slot', async () => {
     const held = heldRounds();
@@ -87,14 +97,8 @@ describe('coalescing calls into rounds', () => {
   });
 
   it('holds a round back for company when asked to linger', async () => {
-    const rounds: number[][] = [];
-    const coalescer = new Coalescer(
-      async (inputs: number[]) => {
-        rounds.push(inputs);
-        return inputs;
-      },
-      { maxBatch: 10, maxInFlight: 1, lingerMs: 40 },
-    );
+    const { rounds, round } = echoedRounds();
+    const coalescer = new Coalescer(round, { maxBatch: 10, maxInFlight: 1, lingerMs: 40 });
     const first = coalescer.submit(1);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(rounds).toEqual([]);
@@ -105,27 +109,15 @@ describe('coalescing calls into rounds', () => {
   });
 
   it('starts a lingering round at once when it is full', async () => {
-    const rounds: number[][] = [];
-    const coalescer = new Coalescer(
-      async (inputs: number[]) => {
-        rounds.push(inputs);
-        return inputs;
-      },
-      { maxBatch: 2, maxInFlight: 1, lingerMs: 60_000 },
-    );
+    const { rounds, round } = echoedRounds();
+    const coalescer = new Coalescer(round, { maxBatch: 2, maxInFlight: 1, lingerMs: 60_000 });
     await expect(Promise.all([coalescer.submit(1), coalescer.submit(2)])).resolves.toEqual([1, 2]);
     expect(rounds).toEqual([[1, 2]]);
   });
 
   it('starts a round at once for a call that asks for it, with the calls lingering', async () => {
-    const rounds: number[][] = [];
-    const coalescer = new Coalescer(
-      async (inputs: number[]) => {
-        rounds.push(inputs);
-        return inputs;
-      },
-      { maxBatch: 10, maxInFlight: 1, lingerMs: 60_000 },
-    );
+    const { rounds, round } = echoedRounds();
+    const coalescer = new Coalescer(round, { maxBatch: 10, maxInFlight: 1, lingerMs: 60_000 });
     const lingering = coalescer.submit(1);
     const urgent = coalescer.submit(2, { now: true });
     expect(coalescer.inFlight).toBe(1);
