@@ -99,6 +99,21 @@ async function applyFirstThenRest(
   };
 }
 
+/**
+ * Applies one batch of `partition` on `apply` and times it; a failed batch
+ * answers its error as the result.
+ */
+async function timedApply(
+  apply: ReturnType<typeof createPartitionApplier>,
+  pool: Sql,
+  partition: number,
+  batchSize: number,
+): Promise<{ result: unknown; ms: number }> {
+  const started = performance.now();
+  const result = await apply(pool, partition, batchSize).catch((error: unknown) => error);
+  return { result, ms: performance.now() - started };
+}
+
 describe('applying the partitions of concurrent jobs together', () => {
   it('applies partitions that ask while a transaction runs in one more transaction', async () => {
     const cfg = config();
@@ -173,16 +188,11 @@ describe('applying the partitions of concurrent jobs together', () => {
     );
     const { pool } = recordingPool(cfg);
     const apply = createPartitionApplier(pool, cfg);
-    const timed = async () => {
-      const started = performance.now();
-      const result = await apply(pool, source.partition, 2);
-      return { posted: result.posted, ms: performance.now() - started };
-    };
-
     const runs = [];
-    for (let run = 0; run < 4; run += 1) runs.push(await timed());
+    for (let run = 0; run < 4; run += 1)
+      runs.push(await timedApply(apply, pool, source.partition, 2));
 
-    expect(runs.map((run) => run.posted)).toEqual([2, 2, 1, 0]);
+    expect(runs.map((run) => (run.result as { posted: number }).posted)).toEqual([2, 2, 1, 0]);
     // The first found the step idle and lingered; the next two followed a
     // full batch and went at once; the last followed a batch of one.
     expect(runs[0]?.ms).toBeGreaterThanOrEqual(280);
@@ -243,11 +253,7 @@ describe('applying the partitions of concurrent jobs together', () => {
     ]);
     const { pool } = recordingPool(cfg);
     const apply = createPartitionApplier(pool, cfg);
-    const timed = async () => {
-      const started = performance.now();
-      const result = await apply(pool, partition, 2).catch((error: unknown) => error);
-      return { result, ms: performance.now() - started };
-    };
+    const timed = () => timedApply(apply, pool, partition, 2);
 
     const full = await timed();
     // Accepted transfers are in USD; one from the euro account is a bug in acceptance.
