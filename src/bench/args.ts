@@ -20,6 +20,8 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   /** Whether to end with the backlog drains of the scaling step. */
   drains: boolean;
+  /** Whether a process of its own flushes a file beside the results throughout (`FlushProbe`). */
+  flushProbe: boolean;
   /** Settings that replace the defaults for every process of the run, by variable name. */
   settings: Record<string, string>;
   /** Accounts per scenario tenant and raw-SQL baseline, instead of the plan's. */
@@ -44,6 +46,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --scenarios LIST   comma-separated subset of uniform,hot-source,hot-destination
                      (default all), for a shorter run while profiling one of them
   --no-drains        skip the backlog drains of the scaling step
+  --no-flush-probe   do not time a flush of 8 kB to the results folder every
+                     20 ms (the disk's stalls, set beside each open loop's
+                     slow seconds)
   --accounts N       open accounts per scenario and raw-SQL baseline (default
                      100000, or 100 with --quick): how often the transfers of
                      concurrent transactions share an account
@@ -67,6 +72,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'node-flags': { type: 'string', default: '' },
       scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
       'no-drains': { type: 'boolean', default: false },
+      'no-flush-probe': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true, default: [] },
       accounts: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -90,6 +96,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     nodeFlags: nodeFlags(values['node-flags']),
     scenarios: scenarioList(values.scenarios),
     drains: !values['no-drains'],
+    flushProbe: !values['no-flush-probe'],
     settings: settingList(values.set),
     accounts:
       values.accounts === undefined

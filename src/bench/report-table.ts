@@ -145,7 +145,8 @@ function activityLines(runs: LoadRun[]): string {
       const parts = run.pgActivity.map((wait) => `${wait.what} ${fixed(wait.share * 100)}%`);
       const active = `${run.pgActiveSessions.toFixed(2)} active on average`;
       const waits = parts.join(', ') || 'no active session seen';
-      return `  ${run.spec.label}: ${active}; ${waits}${walLine(run.walSegments)}`;
+      const notes = `${walLine(run.walSegments)}${flushLine(run.diskFlush)}`;
+      return `  ${run.spec.label}: ${active}; ${waits}${notes}`;
     })
     .join('\n');
 }
@@ -156,6 +157,23 @@ function walLine(wal: LoadRun['walSegments']): string {
   return (
     `\n    ${wal.created} WAL segment file(s) created, in ${wal.seconds} s; accept p99 ` +
     `${fixed(wal.p99Within)} ms in those seconds, ${fixed(wal.p99Elsewhere)} ms in the others`
+  );
+}
+
+/** What the disk flush probe saw in an open loop's seconds over the p99 target, and elsewhere. */
+function flushLine(flush: LoadRun['diskFlush']): string {
+  if (!flush) return '';
+  const slow = flush.slowSeconds;
+  if (slow.length === 0) {
+    const slowest = fixed(flush.slowest, 1);
+    return `\n    disk flush probe: slowest ${slowest} ms; no second over the p99 target`;
+  }
+  const seconds = slow
+    .map((second) => `${fixed(second.p99, 1)} ms with a flush of ${fixed(second.flushMs, 1)} ms`)
+    .join(', ');
+  return (
+    `\n    disk flush probe: ${slow.length} second(s) with an accept p99 over the target ` +
+    `(${seconds}); slowest flush elsewhere in the run ${fixed(flush.elsewhereMs, 1)} ms`
   );
 }
 

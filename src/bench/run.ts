@@ -10,6 +10,7 @@ import { buildForBench } from './build.js';
 import { REPO_ROOT } from './children.js';
 import { summarizeProfiles } from './cpu-profile.js';
 import { benchConfig } from './environment.js';
+import { FlushProbe, flushProbeLine, sameDeviceAsPostgres } from './flush-probe.js';
 import { runLoadRuns } from './load-runs.js';
 import { describeMachine, machineLine } from './machine.js';
 import { Monitors } from './monitors.js';
@@ -68,12 +69,16 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
   });
   lifecycle.stack = stack;
   const monitors = new Monitors(config, sql, stack, timeline, options.databaseName).start();
+  const probe = options.flushProbe
+    ? FlushProbe.start(join(paths.outDir, stamp, 'flush-probe'), timeline)
+    : undefined;
   try {
     const machine = await describeMachine(sql, redis);
     progress(machineLine(machine));
     const walLine = walDirectoryLine(machine.wal);
     if (walLine) progress(walLine);
     progress(nodeFlagsLine(procfileFlags, options.nodeFlags));
+    if (probe) progress(flushProbeLine(probe.file, await sameDeviceAsPostgres(sql, probe.file)));
     const settings = settingWords(options.settings);
     if (settings.length > 0) progress(`settings instead of defaults: ${settings.join(' ')}`);
     const statements = await statementsStatus(sql);
@@ -96,6 +101,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     await stack.stop();
     const sqlBaselines = await remeasureSqlBaselines(config, sql, plan, timeline, baselines.sql);
     baselineChecks.push(...(await reconcileLedger(sql)));
+    await probe?.stop();
     const profiles = paths.profileDir ? await summarizeProfiles(paths.profileDir) : [];
 
     const results: Results = {
@@ -128,6 +134,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     progress(`wrote ${files.join(', ')}; process logs in ${paths.logDir}`);
     return exitCodeOf(findings);
   } finally {
+    await probe?.stop();
     await monitors.stop();
     await stack.stop();
     lifecycle.stack = undefined;

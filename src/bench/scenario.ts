@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Sql } from '../db/sql.js';
 import { elapsed } from './clock.js';
+import { FLUSH_SERIES, type FlushEffect, flushEffect } from './flush-probe.js';
 import { type LoadResult, runLoad } from './load.js';
 import { pairPicker, type ScenarioName } from './pairs.js';
 import type { PgActivity } from './pg-activity.js';
@@ -11,6 +12,7 @@ import { SettleWatch } from './settle-watch.js';
 import { measureSettlement, type Settlement } from './settlement.js';
 import type { Stack } from './stack.js';
 import { addLoadSeries, type LoadSummary, summarizeLoad } from './stats.js';
+import { ACCEPT_P99_TARGET_MS } from './targets.js';
 import { max, mean, type Timeline } from './timeline.js';
 import { type WalSegmentEffect, walSegmentEffect } from './wal-segments.js';
 import type { WorkerShare } from './worker-shares.js';
@@ -77,6 +79,11 @@ export interface LoadRun {
   pgActiveSessions: number;
   /** The WAL segment files PostgreSQL created under the load, and the answers near them. */
   walSegments?: WalSegmentEffect;
+  /**
+   * For an open loop, when the disk flush probe ran: its flushes in the
+   * seconds whose accept p99 passed the target, and in the others.
+   */
+  diskFlush?: FlushEffect;
   checks: LedgerCheck[];
   /** For a drain: what each worker process settled during it. */
   workerShares?: WorkerShare[];
@@ -183,8 +190,24 @@ export async function finishRun(
             loaded.result.latencyMs,
           ),
         }),
+    ...openLoopFlushes(context.timeline, spec, loaded),
     checks,
   };
+}
+
+function openLoopFlushes(
+  timeline: Timeline,
+  spec: LoadRunSpec,
+  loaded: LoadedRun,
+): { diskFlush?: FlushEffect } {
+  if (spec.loop !== 'open') return {};
+  const diskFlush = flushEffect(
+    timeline.points(FLUSH_SERIES, loaded.start, loaded.loadEnd),
+    loaded.result.doneAt,
+    loaded.result.latencyMs,
+    ACCEPT_P99_TARGET_MS,
+  );
+  return diskFlush ? { diskFlush } : {};
 }
 
 function processUse(timeline: Timeline, from: number, to: number): Record<string, ProcessUse> {

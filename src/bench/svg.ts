@@ -1,3 +1,4 @@
+import { FLUSH_SERIES } from './flush-probe.js';
 import { type Line, segmentsOf, settledRate, sumSeries } from './plot-series.js';
 import type { Phase, Timeline } from './timeline.js';
 
@@ -61,9 +62,13 @@ function panelsOf(timeline: Timeline): Panel[] {
       lines: [line('accepted', 0, series('accepted')), line('settled', 1, settledRate(timeline))],
     },
     {
-      title: 'accept latency, ms (log scale)',
+      title: "accept latency, and the disk probe's slowest flush, ms (log scale)",
       log: true,
-      lines: [line('p50', 0, series('latency-p50')), line('p99', 1, series('latency-p99'))],
+      lines: [
+        line('p50', 0, series('latency-p50')),
+        line('p99', 1, series('latency-p99')),
+        line('flush', 3, series(FLUSH_SERIES)),
+      ],
     },
     {
       title: 'queue depth (waiting + active + delayed jobs)',

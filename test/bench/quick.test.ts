@@ -17,6 +17,7 @@ interface BenchReport {
     checks: { pass: boolean }[];
     settlement: { posted: number; failed: number };
     workerShares?: { name: string; applied: number }[];
+    diskFlush?: { slowest: number; slowSeconds: unknown[] };
   }[];
   targets: { name: string; met: boolean }[];
   baselines: { sql: { perSecond: number; passes: number[] }[]; queues: unknown[] };
@@ -87,6 +88,14 @@ describe('npm run bench -- --quick', () => {
       const total = shares.reduce((sum, share) => sum + share.applied, 0);
       expect(total, drain.spec.label).toBe(drain.settlement.posted + drain.settlement.failed);
     }
+    for (const open of report.runs.filter((run) => run.spec.loop === 'open')) {
+      // The disk flush probe ran beside every open loop.
+      expect(open.diskFlush?.slowest, open.spec.label).toBeGreaterThan(0);
+    }
+    // Its file, beside the processes' logs, is gone once the run ends.
+    const runDir = await readdir(join(outDir, json.replace(/\.json$/, '')));
+    expect(runDir).toContain('logs');
+    expect(runDir).not.toContain('flush-probe');
     expect(report.targets.length).toBeGreaterThanOrEqual(5);
     expect(output).toContain('Ledger: reconciles after every run');
   });

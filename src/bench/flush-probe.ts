@@ -1,0 +1,166 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Sql } from '../db/sql.js';
+import { sinceStart } from './clock.js';
+import { percentiles } from './stats.js';
+import type { Point, Timeline } from './timeline.js';
+
+/** The timeline series of the probe: its slowest flush per window, in ms. */
+export const FLUSH_SERIES = 'disk-flush-max';
+
+/** How often the probe flushes, and the window it reports the slowest flush of. */
+const FLUSH_EVERY_MS = 20;
+const WINDOW_MS = 250;
+
+/**
+ * Run by the probe's own process, so that a flush that blocks for long holds
+ * up neither the load generator nor the samplers. Each line it prints is the
+ * start of a window (wall clock, ms) and the slowest flush begun in it.
+ */
+const PROBE_SCRIPT = `
+const fs = require('node:fs');
+const parent = process.ppid;
+process.stdout.on('error', () => process.exit(0));
+const fd = fs.openSync(process.argv[1], 'w');
+const page = Buffer.alloc(8192, 1);
+let window = 0;
+let slowest = 0;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+  const begun = Date.now();
+  const from = performance.now();
+  fs.writeSync(fd, page, 0, page.length, 0);
+  fs.fdatasyncSync(fd);
+  const took = performance.now() - from;
+  const own = begun - (begun % ${WINDOW_MS});
+  if (own !== window) {
+    if (window > 0) process.stdout.write(window + ' ' + slowest.toFixed(2) + '\\n');
+    window = own;
+    slowest = 0;
+  }
+  slowest = Math.max(slowest, took);
+}, ${FLUSH_EVERY_MS});
+`;
+
+/**
+ * A probe of the disk the benchmark runs on: every 20 ms a process of its own
+ * writes 8 kB to a file and flushes it (`fdatasync`), as a commit flushes
+ * PostgreSQL's WAL, and the slowest flush of every quarter second goes into
+ * the timeline. A commit cannot be answered before its flush, so a second in
+ * which the probe's flush stalled is one in which every commit could have.
+ */
+export class FlushProbe {
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+
+  private constructor(
+    readonly file: string,
+    timeline: Timeline,
+  ) {
+    this.#child = spawn(process.execPath, ['-e', PROBE_SCRIPT, file], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    this.#exited = new Promise((resolve) => this.#child.once('close', () => resolve()));
+    const lines = createInterface({ input: this.#child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      const [window, slowest] = line.split(' ').map(Number);
+      if (window === undefined || slowest === undefined || Number.isNaN(slowest)) return;
+      timeline.add(FLUSH_SERIES, sinceStart(new Date(window)), slowest);
+    });
+  }
+
+  static start(file: string, timeline: Timeline): FlushProbe {
+    return new FlushProbe(file, timeline);
+  }
+
+  /** Stops the probe's process and removes its file. */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill();
+    await this.#exited;
+    await unlink(this.file).catch(() => undefined);
+  }
+}
+
+/**
+ * Whether the probe's folder is on the device of PostgreSQL's data directory:
+ * undefined when the server will not name it (a role that is neither a
+ * superuser nor in `pg_read_all_settings`) or it cannot be read from here.
+ */
+export async function sameDeviceAsPostgres(sql: Sql, file: string): Promise<boolean | undefined> {
+  try {
+    const [row] = await sql<{ dir: string }[]>`select current_setting('data_directory') as dir`;
+    if (!row) return undefined;
+    const [data, probe] = await Promise.all([stat(row.dir), stat(dirname(file))]);
+    return data.dev === probe.dev;
+  } catch {
+    return undefined;
+  }
+}
+
+export function flushProbeLine(file: string, sameDevice: boolean | undefined): string {
+  const where =
+    sameDevice === undefined
+      ? "whether that is PostgreSQL's disk is unknown"
+      : sameDevice
+        ? "the device of PostgreSQL's data directory"
+        : "not the device of PostgreSQL's data directory: it does not measure PostgreSQL's disk";
+  const what = `8 kB written and flushed every ${FLUSH_EVERY_MS} ms`;
+  return `disk flush probe: ${what} to ${file}, on ${where}`;
+}
+
+export interface SlowSecond {
+  /** Run-clock second the answers arrived in. */
+  second: number;
+  /** Accept p99 of that second's answers, ms. */
+  p99: number;
+  /** Slowest probe flush begun in that second or the one before, ms. */
+  flushMs: number;
+}
+
+export interface FlushEffect {
+  /** Slowest probe flush while the load ran, ms. */
+  slowest: number;
+  /** The seconds whose answers had a p99 over the threshold. */
+  slowSeconds: SlowSecond[];
+  /** Slowest probe flush of the run outside those seconds and the ones before them, ms. */
+  elsewhereMs: number;
+}
+
+/**
+ * Sets the seconds of a run whose accept p99 passed `thresholdMs` beside what
+ * the probe's flushes took then, and in the others. `probe` holds the probe's
+ * windows of the run; `doneAt` and `latencyMs` are the run's answers, in the
+ * same order. Undefined when the probe reported nothing in the run.
+ */
+export function flushEffect(
+  probe: Point[],
+  doneAt: number[],
+  latencyMs: number[],
+  thresholdMs: number,
+): FlushEffect | undefined {
+  if (probe.length === 0) return undefined;
+  const bySecond = new Map<number, number[]>();
+  doneAt.forEach((t, index) => {
+    const latency = latencyMs[index];
+    if (latency === undefined) return;
+    const second = Math.floor(t);
+    const answers = bySecond.get(second);
+    if (answers) answers.push(latency);
+    else bySecond.set(second, [latency]);
+  });
+  const near = (second: number) => (point: Point) => point.t >= second - 1 && point.t < second + 1;
+  const slowSeconds: SlowSecond[] = [];
+  for (const [second, answers] of [...bySecond].sort(([a], [b]) => a - b)) {
+    const p99 = percentiles(answers).p99;
+    if (p99 <= thresholdMs) continue;
+    slowSeconds.push({ second, p99, flushMs: slowestOf(probe.filter(near(second))) });
+  }
+  const elsewhere = probe.filter((point) => !slowSeconds.some((slow) => near(slow.second)(point)));
+  return { slowest: slowestOf(probe), slowSeconds, elsewhereMs: slowestOf(elsewhere) };
+}
+
+function slowestOf(points: Point[]): number {
+  return points.reduce((top, point) => Math.max(top, point.v), 0);
+}

@@ -1,0 +1,63 @@
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FLUSH_SERIES, FlushProbe, flushEffect } from '../../src/bench/flush-probe.js';
+import { Timeline } from '../../src/bench/timeline.js';
+
+describe('the disk flush probe', () => {
+  let dir = '';
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports its slowest flush per quarter second, then stops and removes its file', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fintech-core-flush-'));
+    const timeline = new Timeline();
+    const file = join(dir, 'flush-probe');
+    const probe = FlushProbe.start(file, timeline);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await probe.stop();
+
+    const points = timeline.points(FLUSH_SERIES);
+    expect(points.length).toBeGreaterThanOrEqual(2);
+    for (const point of points) {
+      expect(point.v).toBeGreaterThan(0);
+      expect(point.v).toBeLessThan(10_000);
+    }
+    const times = points.map((point) => point.t);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    await expect(access(file)).rejects.toThrow();
+  });
+});
+
+describe('the probe set beside an open loop', () => {
+  // Answers every 0.01 s for 10 s: 50 ms in second 4, 5 ms elsewhere.
+  const doneAt = Array.from({ length: 1_000 }, (_, i) => i / 100);
+  const latencyMs = doneAt.map((t) => (Math.floor(t) === 4 ? 50 : 5));
+
+  it('names the seconds over the threshold with the slowest flush in them or just before', () => {
+    const probe = [
+      { t: 1.25, v: 3 },
+      { t: 3.75, v: 80 },
+      { t: 4.5, v: 6 },
+      { t: 7, v: 9 },
+    ];
+    expect(flushEffect(probe, doneAt, latencyMs, 20)).toEqual({
+      slowest: 80,
+      slowSeconds: [{ second: 4, p99: 50, flushMs: 80 }],
+      elsewhereMs: 9,
+    });
+  });
+
+  it('counts no second slow when every one is under the threshold', () => {
+    const probe = [{ t: 2, v: 40 }];
+    const effect = flushEffect(probe, doneAt, latencyMs, 60);
+    expect(effect).toEqual({ slowest: 40, slowSeconds: [], elsewhereMs: 40 });
+  });
+
+  it('answers nothing when the probe reported nothing', () => {
+    expect(flushEffect([], doneAt, latencyMs, 20)).toBeUndefined();
+  });
+});
