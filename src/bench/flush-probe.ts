@@ -115,8 +115,8 @@ export interface SlowSecond {
   second: number;
   /** Accept p99 of that second's answers, ms. */
   p99: number;
-  /** Slowest probe flush begun in that second or the one before, ms. */
-  flushMs: number;
+  /** Slowest probe flush begun in that second or the one before, ms; absent if none was timed. */
+  flushMs?: number;
 }
 
 export interface FlushEffect {
@@ -131,8 +131,9 @@ export interface FlushEffect {
 /**
  * Sets the seconds of a run whose accept p99 passed `thresholdMs` beside what
  * the probe's flushes took then, and in the others. `probe` holds the probe's
- * windows of the run; `doneAt` and `latencyMs` are the run's answers, in the
- * same order. Undefined when the probe reported nothing in the run.
+ * windows of the run and of a second either side of it; `doneAt` and
+ * `latencyMs` are the run's answers, in the same order. Undefined when the
+ * probe reported nothing in the run.
  */
 export function flushEffect(
   probe: Point[],
@@ -155,7 +156,10 @@ export function flushEffect(
   for (const [second, answers] of [...bySecond].sort(([a], [b]) => a - b)) {
     const p99 = percentiles(answers).p99;
     if (p99 <= thresholdMs) continue;
-    slowSeconds.push({ second, p99, flushMs: slowestOf(probe.filter(near(second))) });
+    const flushes = probe.filter(near(second));
+    slowSeconds.push(
+      flushes.length > 0 ? { second, p99, flushMs: slowestOf(flushes) } : { second, p99 },
+    );
   }
   const elsewhere = probe.filter((point) => !slowSeconds.some((slow) => near(slow.second)(point)));
   return { slowest: slowestOf(probe), slowSeconds, elsewhereMs: slowestOf(elsewhere) };

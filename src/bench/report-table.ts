@@ -169,7 +169,11 @@ function flushLine(flush: LoadRun['diskFlush']): string {
     return `\n    disk flush probe: slowest ${slowest} ms; no second over the p99 target`;
   }
   const seconds = slow
-    .map((second) => `${fixed(second.p99, 1)} ms with a flush of ${fixed(second.flushMs, 1)} ms`)
+    .map((second) =>
+      second.flushMs === undefined
+        ? `${fixed(second.p99, 1)} ms, no flush timed near it`
+        : `${fixed(second.p99, 1)} ms with a flush of ${fixed(second.flushMs, 1)} ms`,
+    )
     .join(', ');
   return (
     `\n    disk flush probe: ${slow.length} second(s) with an accept p99 over the target ` +

@@ -202,7 +202,7 @@ function openLoopFlushes(
 ): { diskFlush?: FlushEffect } {
   if (spec.loop !== 'open') return {};
   const diskFlush = flushEffect(
-    timeline.points(FLUSH_SERIES, loaded.start, loaded.loadEnd),
+    timeline.points(FLUSH_SERIES, loaded.start - 1, loaded.loadEnd + 1),
     loaded.result.doneAt,
     loaded.result.latencyMs,
     ACCEPT_P99_TARGET_MS,

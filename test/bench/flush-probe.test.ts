@@ -51,6 +51,11 @@ describe('the probe set beside an open loop', () => {
     });
   });
 
+  it('says so when no flush was timed near a slow second', () => {
+    const effect = flushEffect([{ t: 8.5, v: 2 }], doneAt, latencyMs, 20);
+    expect(effect?.slowSeconds).toEqual([{ second: 4, p99: 50 }]);
+  });
+
   it('counts no second slow when every one is under the threshold', () => {
     const probe = [{ t: 2, v: 40 }];
     const effect = flushEffect(probe, doneAt, latencyMs, 60);
