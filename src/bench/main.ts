@@ -6,11 +6,16 @@ import { type Lifecycle, runBench } from './run.js';
 /*
  * `npm run bench`: measures the product against the raw limits of this
  * machine and prints whether it meets its targets. Ctrl-C stops every process
- * the benchmark started and removes its Redis keys; a second Ctrl-C kills the
- * processes at once.
+ * the benchmark started (the disk flush probe's too, removing its file) and
+ * removes its Redis keys; a second Ctrl-C kills the processes at once.
  */
 
-const lifecycle: Lifecycle = { stack: undefined, prefix: undefined, redisUrl: undefined };
+const lifecycle: Lifecycle = {
+  stack: undefined,
+  probe: undefined,
+  prefix: undefined,
+  redisUrl: undefined,
+};
 let interrupted = false;
 
 async function interrupt(signal: NodeJS.Signals): Promise<void> {
@@ -21,6 +26,7 @@ async function interrupt(signal: NodeJS.Signals): Promise<void> {
   interrupted = true;
   progress(`${signal}: stopping the processes the benchmark started`);
   await lifecycle.stack?.stop().catch(() => lifecycle.stack?.killNow());
+  await lifecycle.probe?.stop().catch(() => undefined);
   if (lifecycle.prefix && lifecycle.redisUrl) {
     await deletePrefix(lifecycle.redisUrl, lifecycle.prefix).catch(() => 0);
   }

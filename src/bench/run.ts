@@ -30,6 +30,7 @@ import { walDirectoryLine } from './wal-segments.js';
 /** What main needs to clean up after an interrupted run. */
 export interface Lifecycle {
   stack: Stack | undefined;
+  probe: FlushProbe | undefined;
   prefix: string | undefined;
   redisUrl: string | undefined;
 }
@@ -72,6 +73,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
   const probe = options.flushProbe
     ? FlushProbe.start(join(paths.outDir, stamp, 'flush-probe'), timeline)
     : undefined;
+  lifecycle.probe = probe;
   try {
     const machine = await describeMachine(sql, redis);
     progress(machineLine(machine));
@@ -135,6 +137,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     return exitCodeOf(findings);
   } finally {
     await probe?.stop();
+    lifecycle.probe = undefined;
     await monitors.stop();
     await stack.stop();
     lifecycle.stack = undefined;
