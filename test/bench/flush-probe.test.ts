@@ -17,7 +17,11 @@ describe('the disk flush probe', () => {
     const timeline = new Timeline();
     const file = join(dir, 'flush-probe');
     const probe = FlushProbe.start(file, timeline);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // A window is reported once the next begins; a slow disk may take a while.
+    const deadline = Date.now() + 10_000;
+    while (timeline.points(FLUSH_SERIES).length < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await probe.stop();
 
     const points = timeline.points(FLUSH_SERIES);
