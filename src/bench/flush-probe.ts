@@ -4,8 +4,9 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Sql } from '../db/sql.js';
 import { sinceStart } from './clock.js';
-import { percentiles } from './stats.js';
-import type { Point, Timeline } from './timeline.js';
+import type { LoadResult } from './load.js';
+import { acceptedBySecond, percentiles } from './stats.js';
+import { max, type Point, type Timeline } from './timeline.js';
 
 /** The timeline series of the probe: its slowest flush per window, in ms. */
 export const FLUSH_SERIES = 'disk-flush-max';
@@ -131,40 +132,24 @@ export interface FlushEffect {
 /**
  * Sets the seconds of a run whose accept p99 passed `thresholdMs` beside what
  * the probe's flushes took then, and in the others. `probe` holds the probe's
- * windows of the run and of a second either side of it; `doneAt` and
- * `latencyMs` are the run's answers, in the same order. Undefined when the
- * probe reported nothing in the run.
+ * windows of the run and of a second either side of it; `load` is the run's
+ * answers, grouped by second as the timeline's `latency-p99` is. Undefined
+ * when the probe reported nothing in the run.
  */
 export function flushEffect(
   probe: Point[],
-  doneAt: number[],
-  latencyMs: number[],
+  load: Pick<LoadResult, 'doneAt' | 'latencyMs' | 'status'>,
   thresholdMs: number,
 ): FlushEffect | undefined {
   if (probe.length === 0) return undefined;
-  const bySecond = new Map<number, number[]>();
-  doneAt.forEach((t, index) => {
-    const latency = latencyMs[index];
-    if (latency === undefined) return;
-    const second = Math.floor(t);
-    const answers = bySecond.get(second);
-    if (answers) answers.push(latency);
-    else bySecond.set(second, [latency]);
-  });
   const near = (second: number) => (point: Point) => point.t >= second - 1 && point.t < second + 1;
   const slowSeconds: SlowSecond[] = [];
-  for (const [second, answers] of [...bySecond].sort(([a], [b]) => a - b)) {
+  for (const [second, answers] of acceptedBySecond(load)) {
     const p99 = percentiles(answers).p99;
     if (p99 <= thresholdMs) continue;
     const flushes = probe.filter(near(second));
-    slowSeconds.push(
-      flushes.length > 0 ? { second, p99, flushMs: slowestOf(flushes) } : { second, p99 },
-    );
+    slowSeconds.push(flushes.length > 0 ? { second, p99, flushMs: max(flushes) } : { second, p99 });
   }
   const elsewhere = probe.filter((point) => !slowSeconds.some((slow) => near(slow.second)(point)));
-  return { slowest: slowestOf(probe), slowSeconds, elsewhereMs: slowestOf(elsewhere) };
-}
-
-function slowestOf(points: Point[]): number {
-  return points.reduce((top, point) => Math.max(top, point.v), 0);
+  return { slowest: max(probe), slowSeconds, elsewhereMs: max(elsewhere) };
 }

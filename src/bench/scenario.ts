@@ -203,8 +203,7 @@ function openLoopFlushes(
   if (spec.loop !== 'open') return {};
   const diskFlush = flushEffect(
     timeline.points(FLUSH_SERIES, loaded.start - 1, loaded.loadEnd + 1),
-    loaded.result.doneAt,
-    loaded.result.latencyMs,
+    loaded.result,
     ACCEPT_P99_TARGET_MS,
   );
   return diskFlush ? { diskFlush } : {};

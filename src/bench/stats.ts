@@ -69,6 +69,19 @@ function spanOf(times: number[]): number {
  * latency (`latency-p50`, `latency-p99`, in ms) to the timeline.
  */
 export function addLoadSeries(timeline: Timeline, load: LoadResult): void {
+  for (const [second, latencies] of acceptedBySecond(load)) {
+    const t = second + 0.5;
+    timeline.add('accepted', t, latencies.length);
+    const { p50, p99 } = percentiles(latencies);
+    timeline.add('latency-p50', t, p50);
+    timeline.add('latency-p99', t, p99);
+  }
+}
+
+/** The latencies of a run's 202 answers by the run-clock second they arrived in, in order. */
+export function acceptedBySecond(
+  load: Pick<LoadResult, 'doneAt' | 'latencyMs' | 'status'>,
+): [number, number[]][] {
   const buckets = new Map<number, number[]>();
   load.doneAt.forEach((t, index) => {
     if (load.status[index] !== 202) return;
@@ -77,11 +90,5 @@ export function addLoadSeries(timeline: Timeline, load: LoadResult): void {
     bucket.push(load.latencyMs[index] ?? 0);
     buckets.set(second, bucket);
   });
-  for (const [second, latencies] of [...buckets].sort((a, b) => a[0] - b[0])) {
-    const t = second + 0.5;
-    timeline.add('accepted', t, latencies.length);
-    const { p50, p99 } = percentiles(latencies);
-    timeline.add('latency-p50', t, p50);
-    timeline.add('latency-p99', t, p99);
-  }
+  return [...buckets].sort((a, b) => a[0] - b[0]);
 }

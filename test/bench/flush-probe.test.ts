@@ -40,6 +40,7 @@ describe('the probe set beside an open loop', () => {
   // Answers every 0.01 s for 10 s: 50 ms in second 4, 5 ms elsewhere.
   const doneAt = Array.from({ length: 1_000 }, (_, i) => i / 100);
   const latencyMs = doneAt.map((t) => (Math.floor(t) === 4 ? 50 : 5));
+  const load = { doneAt, latencyMs, status: doneAt.map(() => 202) };
 
   it('names the seconds over the threshold with the slowest flush in them or just before', () => {
     const probe = [
@@ -48,7 +49,7 @@ describe('the probe set beside an open loop', () => {
       { t: 4.5, v: 6 },
       { t: 7, v: 9 },
     ];
-    expect(flushEffect(probe, doneAt, latencyMs, 20)).toEqual({
+    expect(flushEffect(probe, load, 20)).toEqual({
       slowest: 80,
       slowSeconds: [{ second: 4, p99: 50, flushMs: 80 }],
       elsewhereMs: 9,
@@ -56,17 +57,17 @@ describe('the probe set beside an open loop', () => {
   });
 
   it('says so when no flush was timed near a slow second', () => {
-    const effect = flushEffect([{ t: 8.5, v: 2 }], doneAt, latencyMs, 20);
+    const effect = flushEffect([{ t: 8.5, v: 2 }], load, 20);
     expect(effect?.slowSeconds).toEqual([{ second: 4, p99: 50 }]);
   });
 
   it('counts no second slow when every one is under the threshold', () => {
     const probe = [{ t: 2, v: 40 }];
-    const effect = flushEffect(probe, doneAt, latencyMs, 60);
+    const effect = flushEffect(probe, load, 60);
     expect(effect).toEqual({ slowest: 40, slowSeconds: [], elsewhereMs: 40 });
   });
 
   it('answers nothing when the probe reported nothing', () => {
-    expect(flushEffect([], doneAt, latencyMs, 20)).toBeUndefined();
+    expect(flushEffect([], load, 20)).toBeUndefined();
   });
 });
