@@ -56,7 +56,8 @@ export class FlushProbe {
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
 
-  private constructor(
+  /** Starts the probe's process, flushing to `file`. */
+  constructor(
     readonly file: string,
     timeline: Timeline,
   ) {
@@ -66,14 +67,10 @@ export class FlushProbe {
     this.#exited = new Promise((resolve) => this.#child.once('close', () => resolve()));
     const lines = createInterface({ input: this.#child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
-      const [window, slowest] = line.split(' ').map(Number);
-      if (window === undefined || slowest === undefined || Number.isNaN(slowest)) return;
+      const [window = Number.NaN, slowest = Number.NaN] = line.split(' ').map(Number);
+      if (!Number.isFinite(window) || !Number.isFinite(slowest)) return;
       timeline.add(FLUSH_SERIES, sinceStart(new Date(window)), slowest);
     });
-  }
-
-  static start(file: string, timeline: Timeline): FlushProbe {
-    return new FlushProbe(file, timeline);
   }
 
   /** Stops the probe's process and removes its file. */

@@ -71,7 +71,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
   lifecycle.stack = stack;
   const monitors = new Monitors(config, sql, stack, timeline, options.databaseName).start();
   const probe = options.flushProbe
-    ? FlushProbe.start(join(paths.outDir, stamp, 'flush-probe'), timeline)
+    ? new FlushProbe(join(paths.outDir, stamp, 'flush-probe'), timeline)
     : undefined;
   lifecycle.probe = probe;
   try {

@@ -16,7 +16,7 @@ describe('the disk flush probe', () => {
     dir = await mkdtemp(join(tmpdir(), 'fintech-core-flush-'));
     const timeline = new Timeline();
     const file = join(dir, 'flush-probe');
-    const probe = FlushProbe.start(file, timeline);
+    const probe = new FlushProbe(file, timeline);
     // A window is reported once the next begins; a slow disk may take a while.
     const deadline = Date.now() + 10_000;
     while (timeline.points(FLUSH_SERIES).length < 2 && Date.now() < deadline) {
