@@ -1,10 +1,10 @@
 import type { Config } from '../config.js';
+import type { Sql } from '../db/sql.js';
 import { type QueueBaselineResult, runQueueBaseline } from './baseline-queue.js';
 import { runSqlBaseline, type SqlBaselineResult } from './baseline-sql.js';
 import { elapsed } from './clock.js';
 import type { BenchPlan } from './plan.js';
 import { progress } from './progress.js';
-import type { TenantStock } from './tenant-stock.js';
 import type { Timeline } from './timeline.js';
 
 export interface BaselineResults {
@@ -12,28 +12,14 @@ export interface BaselineResults {
   queues: QueueBaselineResult[];
 }
 
-const SQL_BASELINE_SCENARIOS = ['uniform', 'hot-source'] as const;
-type Pass = 'before' | 'after';
-
-function sqlBaselineName(scenario: (typeof SQL_BASELINE_SCENARIOS)[number], pass: Pass): string {
-  return `raw SQL ${scenario} (${pass})`;
-}
-
-/** The tenants the raw-SQL baselines take from the stock: one per scenario and pass. */
-export function sqlBaselineTenants(): string[] {
-  return (['before', 'after'] as const).flatMap((pass) =>
-    SQL_BASELINE_SCENARIOS.map((scenario) => sqlBaselineName(scenario, pass)),
-  );
-}
-
 /** The three baselines, each a named phase of the timeline. */
 export async function runBaselines(
   config: Config,
-  tenants: TenantStock,
+  sql: Sql,
   plan: BenchPlan,
   timeline: Timeline,
 ): Promise<BaselineResults> {
-  const sqlResults = await runSqlBaselines(config, tenants, plan, timeline, 'before');
+  const sqlResults = await runSqlBaselines(config, sql, plan, timeline, 'before');
   const queueResults: QueueBaselineResult[] = [];
   for (const queueCount of [1, 16]) {
     const result = await phase(timeline, `BullMQ ${queueCount}q`, () =>
@@ -63,12 +49,12 @@ export async function runBaselines(
  */
 export async function remeasureSqlBaselines(
   config: Config,
-  tenants: TenantStock,
+  sql: Sql,
   plan: BenchPlan,
   timeline: Timeline,
   before: SqlBaselineResult[],
 ): Promise<SqlBaselineResult[]> {
-  const after = await runSqlBaselines(config, tenants, plan, timeline, 'after');
+  const after = await runSqlBaselines(config, sql, plan, timeline, 'after');
   return before.map((first) => {
     const second = after.find((result) => result.scenario === first.scenario);
     if (!second) return first;
@@ -85,16 +71,15 @@ export async function remeasureSqlBaselines(
 
 async function runSqlBaselines(
   config: Config,
-  tenants: TenantStock,
+  sql: Sql,
   plan: BenchPlan,
   timeline: Timeline,
-  pass: Pass,
+  pass: 'before' | 'after',
 ): Promise<SqlBaselineResult[]> {
   const results: SqlBaselineResult[] = [];
-  for (const scenario of SQL_BASELINE_SCENARIOS) {
-    const name = sqlBaselineName(scenario, pass);
-    const result = await phase(timeline, name, () =>
-      runSqlBaseline(config, tenants.take(name), { scenario, ...plan.sqlBaseline }),
+  for (const scenario of ['uniform', 'hot-source'] as const) {
+    const result = await phase(timeline, `raw SQL ${scenario} (${pass})`, () =>
+      runSqlBaseline(config, sql, { scenario, accounts: plan.accounts, ...plan.sqlBaseline }),
     );
     progress(`${result.name} (${pass} the load runs): ${result.perSecond.toFixed(0)} transfers/s`);
     results.push(result);

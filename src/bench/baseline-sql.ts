@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
-import { createSql, type TransactionSql } from '../db/sql.js';
+import { createSql, type Sql, type TransactionSql } from '../db/sql.js';
 import { newId } from '../lib/ids.js';
 import { type Pair, pairPicker, randomAmount, type ScenarioName } from './pairs.js';
-import { BENCH_CURRENCY, type BenchTenant } from './seed.js';
+import { BENCH_CURRENCY, seedTenant } from './seed.js';
 
 export interface SqlBaselineResult {
   name: string;
@@ -23,14 +23,14 @@ export interface SqlBaselineResult {
  * transaction inserts the transfer as pending, debits the source under the
  * overdraft rule, credits the destination (the two rows in id order, so
  * that concurrent transfers wait rather than deadlock), writes the two
- * entries and marks the transfer posted. `tenant` is seeded beforehand, with
- * the accounts the transfers move money between.
+ * entries and marks the transfer posted.
  */
 export async function runSqlBaseline(
   config: Config,
-  tenant: BenchTenant,
-  options: { scenario: ScenarioName; seconds: number; connections: number },
+  setupSql: Sql,
+  options: { scenario: ScenarioName; accounts: number; seconds: number; connections: number },
 ): Promise<SqlBaselineResult> {
+  const tenant = await seedTenant(setupSql, `baseline ${options.scenario}`, options.accounts);
   const pick = pairPicker(options.scenario, tenant.accountIds);
   const sql = createSql(config, {
     max: options.connections,

@@ -11,21 +11,6 @@ export interface LoadRunResults {
   scaling: { before: LoadRun; after: LoadRun; saturation: Saturation } | undefined;
 }
 
-const WARM_UP = 'warm-up';
-const closedTenant = (scenario: ScenarioName) => `${scenario} closed`;
-const openTenant = (scenario: ScenarioName) => `${scenario} open`;
-const DRAINS = ['uniform drain', 'uniform drain, one more worker'] as const;
-
-/** The tenants the load runs take from the stock, in the order they run. */
-export function loadRunTenants(
-  selection: { scenarios: ScenarioName[]; drains: boolean },
-  scaling: boolean,
-): string[] {
-  const scenarios = selection.scenarios.flatMap((s) => [closedTenant(s), openTenant(s)]);
-  const drains = scaling && selection.drains ? DRAINS : [];
-  return [WARM_UP, ...scenarios, ...drains];
-}
-
 /**
  * A short warm-up (so that the first scenario does not pay for cold code),
  * then per scenario a closed-loop run for the maximum and an open-loop run at
@@ -43,8 +28,7 @@ export async function runLoadRuns(
     loop: 'closed',
     seconds: Math.min(3, plan.closedLoop.seconds / 2),
     connections: plan.closedLoop.connections,
-    label: WARM_UP,
-    tenant: WARM_UP,
+    label: 'warm-up',
   });
   report(warmUp);
 
@@ -55,7 +39,6 @@ export async function runLoadRuns(
       loop: 'closed',
       ...plan.closedLoop,
       label: `${scenario} closed`,
-      tenant: closedTenant(scenario),
     });
     report(closed);
     runs.push(closed);
@@ -66,26 +49,24 @@ export async function runLoadRuns(
       ...plan.openLoop,
       rate,
       label: `${scenario} open ${rate}/s`,
-      tenant: openTenant(scenario),
     });
     report(open);
     runs.push(open);
   }
 
   if (!plan.scaling || !selection.drains) return { warmUp, runs, scaling: undefined };
-  const drain = (count: number, tenant: string): LoadRunSpec => ({
+  const drain = (count: number): LoadRunSpec => ({
     scenario: 'uniform',
     loop: 'drain',
     ...plan.drain,
     label: `uniform drain, ${count} worker${count === 1 ? '' : 's'}`,
-    tenant,
   });
   const queues = new QueueControl(context.config);
   try {
-    const before = await runDrain(context, queues, drain(context.stack.workers.length, DRAINS[0]));
+    const before = await runDrain(context, queues, drain(context.stack.workers.length));
     report(before);
     await context.stack.startWorker();
-    const after = await runDrain(context, queues, drain(context.stack.workers.length, DRAINS[1]));
+    const after = await runDrain(context, queues, drain(context.stack.workers.length));
     report(after);
     runs.push(before, after);
     return { warmUp, runs, scaling: { before, after, saturation: findSaturation(after, cores) } };

@@ -2,22 +2,21 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { dropDatabase, migrate } from '../db/migrate.js';
-import { createSql, type Sql } from '../db/sql.js';
+import { createSql } from '../db/sql.js';
 import { createRedis } from '../redis/connection.js';
 import { type BenchOptions, settingWords } from './args.js';
-import { remeasureSqlBaselines, runBaselines, sqlBaselineTenants } from './baseline-runs.js';
+import { remeasureSqlBaselines, runBaselines } from './baseline-runs.js';
 import { buildForBench } from './build.js';
 import { REPO_ROOT } from './children.js';
-import { elapsed } from './clock.js';
 import { summarizeProfiles } from './cpu-profile.js';
 import { benchConfig } from './environment.js';
 import { FlushProbe, flushProbeLine, sameDeviceAsPostgres } from './flush-probe.js';
-import { loadRunTenants, runLoadRuns } from './load-runs.js';
+import { runLoadRuns } from './load-runs.js';
 import { describeMachine, machineLine } from './machine.js';
 import { Monitors } from './monitors.js';
 import { fileStamp } from './output.js';
 import { resetStatements, statementsStatus, topStatements } from './pg-statements.js';
-import { type BenchPlan, planFor } from './plan.js';
+import { planFor } from './plan.js';
 import { nodeFlagsLine, readProcfileNodeFlags } from './procfile.js';
 import { progress } from './progress.js';
 import { exitCodeOf, publish } from './publish.js';
@@ -25,7 +24,6 @@ import { reconcileLedger } from './reconcile.js';
 import { deletePrefix } from './redis-prefix.js';
 import { Stack } from './stack.js';
 import { evaluateTargets, type Results } from './targets.js';
-import { checkpointAfterSeeding, TenantStock } from './tenant-stock.js';
 import { Timeline } from './timeline.js';
 import { walDirectoryLine } from './wal-segments.js';
 
@@ -88,8 +86,7 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     const statements = await statementsStatus(sql);
     progress(statements.note);
 
-    const tenants = await seedTenants(sql, plan, options, timeline);
-    const baselines = await runBaselines(config, tenants, plan, timeline);
+    const baselines = await runBaselines(config, sql, plan, timeline);
     const baselineChecks = await reconcileLedger(sql);
 
     for (let n = 0; n < options.web; n++) await stack.startWeb();
@@ -98,19 +95,13 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     if (statements.loaded) await resetStatements(sql);
 
     const activity = monitors.activity;
-    const context = { config, sql, stack, timeline, plan, activity, tenants, keyPrefix: stamp };
+    const context = { config, sql, stack, timeline, plan, activity, keyPrefix: stamp };
     const loadRuns = await runLoadRuns(context, machine.cores, options);
     const top = statements.loaded ? await topStatements(sql) : [];
 
     await monitors.stop();
     await stack.stop();
-    const sqlBaselines = await remeasureSqlBaselines(
-      config,
-      tenants,
-      plan,
-      timeline,
-      baselines.sql,
-    );
+    const sqlBaselines = await remeasureSqlBaselines(config, sql, plan, timeline, baselines.sql);
     baselineChecks.push(...(await reconcileLedger(sql)));
     await probe?.stop();
     const profiles = paths.profileDir ? await summarizeProfiles(paths.profileDir) : [];
@@ -176,31 +167,6 @@ async function prepare(options: BenchOptions, config: Config): Promise<void> {
   await dropDatabase(config.DATABASE_URL);
   await migrate(config.DATABASE_URL);
   progress(`database ${options.databaseName} migrated; Redis prefix ${config.REDIS_PREFIX}`);
-}
-
-/**
- * Every baseline's and load run's tenant with its accounts, before the first
- * measurement, then a checkpoint when the role may ask for one.
- */
-async function seedTenants(
-  sql: Sql,
-  plan: BenchPlan,
-  options: BenchOptions,
-  timeline: Timeline,
-): Promise<TenantStock> {
-  const names = [...sqlBaselineTenants(), ...loadRunTenants(options, plan.scaling)];
-  const start = elapsed();
-  const tenants = await TenantStock.seed(sql, names, plan.accounts);
-  const checkpointed = await checkpointAfterSeeding(sql);
-  timeline.phase('seeding', start, elapsed());
-  progress(
-    `seeded ${names.length} tenants of ${plan.accounts.toLocaleString('en-US')} accounts in ` +
-      `${(elapsed() - start).toFixed(1)} s` +
-      (checkpointed
-        ? ', then a checkpoint wrote them out'
-        : '; this role may not ask for a checkpoint: the first runs may pay for their writes'),
-  );
-  return tenants;
 }
 
 function webPeak(monitors: Monitors): number {

@@ -7,13 +7,12 @@ import { pairPicker, type ScenarioName } from './pairs.js';
 import type { PgActivity } from './pg-activity.js';
 import type { BenchPlan } from './plan.js';
 import { type LedgerCheck, reconcileLedger } from './reconcile.js';
-import type { BenchTenant } from './seed.js';
+import { type BenchTenant, seedTenant } from './seed.js';
 import { SettleWatch } from './settle-watch.js';
 import { measureSettlement, type Settlement } from './settlement.js';
 import type { Stack } from './stack.js';
 import { addLoadSeries, type LoadSummary, summarizeLoad } from './stats.js';
 import { ACCEPT_P99_TARGET_MS } from './targets.js';
-import type { TenantStock } from './tenant-stock.js';
 import { max, mean, type Timeline } from './timeline.js';
 import { type WalSegmentEffect, walSegmentEffect } from './wal-segments.js';
 import type { WorkerShare } from './worker-shares.js';
@@ -25,8 +24,6 @@ export interface RunContext {
   timeline: Timeline;
   plan: BenchPlan;
   activity: PgActivity;
-  /** The runs' tenants, seeded before the first measurement. */
-  tenants: TenantStock;
   /** Makes Idempotency-Keys unique across the runs of the benchmark. */
   keyPrefix: string;
 }
@@ -47,8 +44,6 @@ export interface LoadRunSpec {
   rate?: number;
   /** Shown in the report; also names the run's series. */
   label: string;
-  /** The name of the tenant it takes from the stock. */
-  tenant: string;
 }
 
 export interface ProcessUse {
@@ -104,7 +99,7 @@ export interface LoadedRun {
 }
 
 /**
- * One load run: a tenant of its own with its accounts, the HTTP load, then a wait
+ * One load run: a fresh tenant with its accounts, the HTTP load, then a wait
  * until PostgreSQL shows every accepted transfer final, then the figures from
  * PostgreSQL's own timestamps and a reconciliation of the whole ledger.
  */
@@ -114,10 +109,10 @@ export async function runScenario(context: RunContext, spec: LoadRunSpec): Promi
   return finishRun(context, spec, loaded, drained, loaded.start);
 }
 
-/** Takes the run's tenant, starts watching it settle, and sends the HTTP load. */
+/** Seeds the run's tenant, starts watching it settle, and sends the HTTP load. */
 export async function applyLoad(context: RunContext, spec: LoadRunSpec): Promise<LoadedRun> {
-  const { sql, stack, timeline } = context;
-  const tenant = context.tenants.take(spec.tenant);
+  const { sql, stack, timeline, plan } = context;
+  const tenant = await seedTenant(sql, `bench ${spec.label}`, plan.accounts);
   const start = elapsed();
   const watch = new SettleWatch(sql, tenant.tenantId, timeline, spec.label).start();
   const result = await Promise.race([
