@@ -17,7 +17,26 @@ export interface WaitSample {
   active: Record<string, number>;
   /** Files in the server's WAL directory, when the benchmark's role may list it. */
   walFiles?: number;
+  /** Checkpoints the server has begun since its statistics were reset. */
+  checkpoints: number;
+  /** Full-page images it has written to the WAL since then (`pg_stat_wal.wal_fpi`). */
+  fullPageImages: number;
 }
+
+/**
+ * The checkpoints that began near a load run, and the full-page images
+ * written under it. After a checkpoint begins, the first change to each page
+ * writes the whole page to the WAL, so the commits just after one carry more
+ * to flush.
+ */
+export interface CheckpointEffect {
+  /** When each checkpoint began, in seconds from the start of the load (negative: before it). */
+  begunAt: number[];
+  fullPageImages: number;
+}
+
+/** How long before a load run a checkpoint still counts as near it, in seconds. */
+export const CHECKPOINT_LEAD_SECONDS = 10;
 
 /**
  * Server processes that work for every session, whose CPU counts as
@@ -58,8 +77,47 @@ export class PgActivity {
       const what = row.waitEventType ? `${row.waitEventType}:${row.waitEvent}` : 'CPU';
       active[what] = (active[what] ?? 0) + 1;
     }
+    const [counters] = await this.sql<{ checkpoints: number; fullPageImages: number }[]>`
+      select (select checkpoints_timed + checkpoints_req from pg_stat_bgwriter)::float8
+          as checkpoints,
+        (select wal_fpi from pg_stat_wal)::float8 as full_page_images`;
     const walFiles = await this.walFilesIfListed();
-    this.samples.push({ t: elapsed(), active, ...(walFiles === undefined ? {} : { walFiles }) });
+    this.samples.push({
+      t: elapsed(),
+      active,
+      checkpoints: counters?.checkpoints ?? 0,
+      fullPageImages: counters?.fullPageImages ?? 0,
+      ...(walFiles === undefined ? {} : { walFiles }),
+    });
+  }
+
+  /**
+   * The checkpoints begun from `CHECKPOINT_LEAD_SECONDS` before a load that
+   * ran from `start` to `end` (run-clock seconds) until its end, each at the
+   * first sample that counted it, and the full-page images written between
+   * the samples before `start` and at `end`. The server counts a checkpoint
+   * when it begins; its sessions report their WAL figures about once a
+   * second, so the images are the load's give or take a second's worth.
+   */
+  checkpointEffect(start: number, end: number): CheckpointEffect {
+    const begunAt: number[] = [];
+    let before: WaitSample | undefined;
+    let atStart: WaitSample | undefined;
+    let atEnd: WaitSample | undefined;
+    for (const sample of this.samples) {
+      if (sample.t > end) break;
+      if (before && sample.t >= start - CHECKPOINT_LEAD_SECONDS) {
+        for (let n = sample.checkpoints - before.checkpoints; n > 0; n--) {
+          begunAt.push(sample.t - start);
+        }
+      }
+      if (sample.t <= start) atStart = sample;
+      atEnd = sample;
+      before = sample;
+    }
+    const fullPageImages =
+      atStart && atEnd ? Math.max(0, atEnd.fullPageImages - atStart.fullPageImages) : 0;
+    return { begunAt, fullPageImages };
   }
 
   private async walFilesIfListed(): Promise<number | undefined> {

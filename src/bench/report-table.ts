@@ -1,4 +1,5 @@
 import { ratiosOf } from './baselines.js';
+import { CHECKPOINT_LEAD_SECONDS } from './pg-activity.js';
 import { groupUse } from './saturation.js';
 import type { LoadRun } from './scenario.js';
 import { fixed, formatTable } from './table.js';
@@ -145,10 +146,25 @@ function activityLines(runs: LoadRun[]): string {
       const parts = run.pgActivity.map((wait) => `${wait.what} ${fixed(wait.share * 100)}%`);
       const active = `${run.pgActiveSessions.toFixed(2)} active on average`;
       const waits = parts.join(', ') || 'no active session seen';
-      const notes = `${walLine(run.walSegments)}${flushLine(run.diskFlush)}`;
+      const notes = [
+        checkpointLine(run.checkpoints),
+        walLine(run.walSegments),
+        flushLine(run.diskFlush),
+      ].join('');
       return `  ${run.spec.label}: ${active}; ${waits}${notes}`;
     })
     .join('\n');
+}
+
+/** The checkpoints begun near a run's load, and the full-page images written under it. */
+export function checkpointLine(effect: LoadRun['checkpoints']): string {
+  if (!effect) return '';
+  const images = `${effect.fullPageImages.toLocaleString('en-US')} full-page images written`;
+  if (effect.begunAt.length === 0) {
+    return `\n    no checkpoint began from ${CHECKPOINT_LEAD_SECONDS} s before the load; ${images}`;
+  }
+  const at = effect.begunAt.map((t) => `${t < 0 ? '' : '+'}${t.toFixed(1)} s`).join(', ');
+  return `\n    checkpoint begun at ${at} from the load's start; ${images}`;
 }
 
 /** The WAL segment files created under a run's load, and the accept p99 near them. */

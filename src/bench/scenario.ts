@@ -4,7 +4,7 @@ import { elapsed } from './clock.js';
 import { FLUSH_SERIES, type FlushEffect, flushEffect } from './flush-probe.js';
 import { type LoadResult, runLoad } from './load.js';
 import { pairPicker, type ScenarioName } from './pairs.js';
-import type { PgActivity } from './pg-activity.js';
+import type { CheckpointEffect, PgActivity } from './pg-activity.js';
 import type { BenchPlan } from './plan.js';
 import { type LedgerCheck, reconcileLedger } from './reconcile.js';
 import { type BenchTenant, seedTenant } from './seed.js';
@@ -79,6 +79,8 @@ export interface LoadRun {
   pgActiveSessions: number;
   /** The WAL segment files PostgreSQL created under the load, and the answers near them. */
   walSegments?: WalSegmentEffect;
+  /** The checkpoints begun near the load, and the full-page images written under it. */
+  checkpoints?: CheckpointEffect;
   /**
    * For an open loop, when the disk flush probe ran: its flushes in the
    * seconds whose accept p99 passed the target, and in the others.
@@ -189,6 +191,7 @@ export async function finishRun(
             loaded.result.doneAt,
             loaded.result.latencyMs,
           ),
+          checkpoints: context.activity.checkpointEffect(loaded.start, loaded.loadEnd),
         }),
     ...openLoopFlushes(context.timeline, spec, loaded),
     checks,

@@ -18,6 +18,7 @@ interface BenchReport {
     settlement: { posted: number; failed: number };
     workerShares?: { name: string; applied: number }[];
     diskFlush?: { slowest: number; slowSeconds: unknown[] };
+    checkpoints?: { begunAt: number[]; fullPageImages: number };
   }[];
   targets: { name: string; met: boolean }[];
   baselines: { sql: { perSecond: number; passes: number[] }[]; queues: unknown[] };
@@ -92,6 +93,12 @@ describe('npm run bench -- --quick', () => {
       // The disk flush probe ran beside every open loop.
       expect(open.diskFlush?.slowest, open.spec.label).toBeGreaterThan(0);
     }
+    for (const run of report.runs.filter((run) => run.spec.loop !== 'drain')) {
+      // The checkpoints near each load and the full-page images written under it.
+      expect(run.checkpoints?.fullPageImages, run.spec.label).toBeGreaterThanOrEqual(0);
+      expect(Array.isArray(run.checkpoints?.begunAt), run.spec.label).toBe(true);
+    }
+    expect(output).toContain('full-page images written');
     // Its file, beside the processes' logs, is gone once the run ends.
     const runDir = await readdir(join(outDir, json.replace(/\.json$/, '')));
     expect(runDir).toContain('logs');
