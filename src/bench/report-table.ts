@@ -163,8 +163,14 @@ export function checkpointLine(effect: LoadRun['checkpoints']): string {
   if (effect.begunAt.length === 0) {
     return `\n    no checkpoint began from ${CHECKPOINT_LEAD_SECONDS} s before the load; ${images}`;
   }
-  const at = effect.begunAt.map((t) => `${t < 0 ? '' : '+'}${t.toFixed(1)} s`).join(', ');
+  const at = effect.begunAt.map((t) => `${signed(t)} s`).join(', ');
   return `\n    checkpoint begun at ${at} from the load's start; ${images}`;
+}
+
+/** Tenths of a second with a sign, `-0.0` shown as `+0.0`. */
+function signed(seconds: number): string {
+  const tenths = Math.round(seconds * 10) / 10 || 0;
+  return `${tenths < 0 ? '' : '+'}${tenths.toFixed(1)}`;
 }
 
 /** The WAL segment files created under a run's load, and the accept p99 near them. */

@@ -50,6 +50,9 @@ describe('the checkpoints near a load run', () => {
     // Begun 6 s before a later load, and nothing written under it.
     expect(activity.checkpointEffect(36, 39)).toEqual({ begunAt: [-6, -6], fullPageImages: 0 });
     expect(activity.checkpointEffect(60, 70)).toEqual({ begunAt: [], fullPageImages: 0 });
+    expect(checkpointLine({ begunAt: [-0.02, 0.04], fullPageImages: 0 })).toContain(
+      'begun at +0.0 s, +0.0 s from',
+    );
     expect(checkpointLine({ begunAt: [], fullPageImages: 12 })).toBe(
       '\n    no checkpoint began from 10 s before the load; 12 full-page images written',
     );
