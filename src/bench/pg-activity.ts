@@ -100,24 +100,17 @@ export class PgActivity {
    * second, so the images are the load's give or take a second's worth.
    */
   checkpointEffect(start: number, end: number): CheckpointEffect {
-    const begunAt: number[] = [];
-    let before: WaitSample | undefined;
-    let atStart: WaitSample | undefined;
-    let atEnd: WaitSample | undefined;
-    for (const sample of this.samples) {
-      if (sample.t > end) break;
-      if (before && sample.t >= start - CHECKPOINT_LEAD_SECONDS) {
-        for (let n = sample.checkpoints - before.checkpoints; n > 0; n--) {
-          begunAt.push(sample.t - start);
-        }
-      }
-      if (sample.t <= start) atStart = sample;
-      atEnd = sample;
-      before = sample;
-    }
-    const fullPageImages =
-      atStart && atEnd ? Math.max(0, atEnd.fullPageImages - atStart.fullPageImages) : 0;
-    return { begunAt, fullPageImages };
+    const begunAt = this.rises(
+      (sample) => sample.checkpoints,
+      start - CHECKPOINT_LEAD_SECONDS,
+      end,
+    );
+    const lastBy = (t: number) => this.samples.filter((sample) => sample.t <= t).at(-1);
+    const [first, last] = [lastBy(start), lastBy(end)];
+    return {
+      begunAt: begunAt.map((t) => t - start),
+      fullPageImages: first && last ? Math.max(0, last.fullPageImages - first.fullPageImages) : 0,
+    };
   }
 
   private async walFilesIfListed(): Promise<number | undefined> {
@@ -136,16 +129,29 @@ export class PgActivity {
    * others goes uncounted; it undercounts, never overcounts.
    */
   walFilesCreated(from: number, to: number): number[] {
-    const created: number[] = [];
+    return this.rises((sample) => sample.walFiles, from, to);
+  }
+
+  /**
+   * The times of the samples between two run-clock seconds whose `count`
+   * was higher than in the sample before that had one, once per unit it rose.
+   */
+  private rises(
+    count: (sample: WaitSample) => number | undefined,
+    from: number,
+    to: number,
+  ): number[] {
+    const times: number[] = [];
     let before: number | undefined;
     for (const sample of this.samples) {
-      if (sample.walFiles === undefined) continue;
+      const value = count(sample);
+      if (value === undefined) continue;
       if (before !== undefined && sample.t >= from && sample.t <= to) {
-        for (let added = sample.walFiles - before; added > 0; added--) created.push(sample.t);
+        for (let added = value - before; added > 0; added--) times.push(sample.t);
       }
-      before = sample.walFiles;
+      before = value;
     }
-    return created;
+    return times;
   }
 
   /**

@@ -58,6 +58,19 @@ describe('the checkpoints near a load run', () => {
     );
   });
 
+  it('counts WAL segment files created as the rises of the directory between samples', () => {
+    const activity = new PgActivity(sql, 'unused');
+    activity.samples.push(
+      { ...sampleAt(1, 0, 0), walFiles: 5 },
+      sampleAt(2, 0, 0), // the directory could not be listed
+      { ...sampleAt(3, 0, 0), walFiles: 7 },
+      { ...sampleAt(4, 0, 0), walFiles: 6 }, // a checkpoint removed one
+      { ...sampleAt(5, 0, 0), walFiles: 8 },
+    );
+    expect(activity.walFilesCreated(0, 10)).toEqual([3, 3, 5, 5]);
+    expect(activity.walFilesCreated(4, 10)).toEqual([5, 5]);
+  });
+
   it("reads the server's counters: a checkpoint asked for is counted when it begins", async () => {
     const [database] = await sql<{ name: string }[]>`select current_database() as name`;
     const activity = new PgActivity(sql, database?.name ?? '');
