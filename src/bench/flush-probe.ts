@@ -118,7 +118,7 @@ export interface SlowSecond {
 }
 
 export interface FlushEffect {
-  /** Slowest probe flush while the load ran, ms. */
+  /** Slowest probe flush while the load ran or in the second either side of it, ms. */
   slowest: number;
   /** The seconds whose answers had a p99 over the threshold. */
   slowSeconds: SlowSecond[];
