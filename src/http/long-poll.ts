@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import { type Redis, redisKeys } from '../redis/connection.js';
+import { type Redis, redisKeys, subscribeWhenReady } from '../redis/connection.js';
 import { parseSettled } from '../redis/settled.js';
 import type { SettledWait } from '../services/transfer-waits.js';
 
@@ -44,7 +44,7 @@ export class SettledWaiters {
         for (const id of message.transferIds) this.wake(id);
       });
     }
-    await this.subscriber.subscribe(channel);
+    await subscribeWhenReady(this.subscriber, channel);
     this.subscribed = true;
   }
 

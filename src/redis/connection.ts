@@ -37,6 +37,30 @@ export function createRedis(
 }
 
 /**
+ * Subscribes `redis` to `channel`, waiting first while a new connection is
+ * being set up. In that state ioredis writes a SUBSCRIBE at once, ahead of its
+ * own ready check, whose INFO is then refused in subscriber mode: ioredis
+ * reports an error, drops the connection and subscribes again on the next.
+ * Subscribing once the connection is ready avoids the error and the gap.
+ * Otherwise ioredis keeps the command until the connection is ready, or
+ * fails it when the connection has ended.
+ */
+export async function subscribeWhenReady(redis: Redis, channel: string): Promise<void> {
+  if (redis.status === 'connect') {
+    await new Promise<void>((resolve) => {
+      const settle = () => {
+        redis.off('ready', settle);
+        redis.off('close', settle);
+        resolve();
+      };
+      redis.on('ready', settle);
+      redis.on('close', settle);
+    });
+  }
+  await redis.subscribe(channel);
+}
+
+/**
  * Whether Redis answers a PING within the command timeout. A connection stays
  * `ready` to a Redis that has stopped answering with its socket still open (a
  * server stopped or stuck), and only a command's timeout tells; one that is

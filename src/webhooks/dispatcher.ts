@@ -11,7 +11,7 @@ import { type Sql, withTransaction } from '../db/sql.js';
 import { errorLog } from '../lib/error-log.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../logger.js';
-import { type Redis, redisKeys } from '../redis/connection.js';
+import { type Redis, redisKeys, subscribeWhenReady } from '../redis/connection.js';
 import type { DeliveryQueue } from './queue.js';
 import { firstAttemptDelayMs } from './schedule.js';
 
@@ -159,7 +159,7 @@ export async function startDispatcher(
     if (received === channel) wake();
   };
   subscriber.on('message', onMessage);
-  await subscriber.subscribe(channel);
+  await subscribeWhenReady(subscriber, channel);
   poll();
 
   return {

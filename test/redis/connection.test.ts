@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/lib/free-port.js';
-import { createRedis } from '../../src/redis/connection.js';
+import { createRedis, subscribeWhenReady } from '../../src/redis/connection.js';
+import { testConfig } from '../support/env.js';
 import { startRedisServer } from '../support/processes.js';
 import { captureLogger, waitUntil } from '../worker/fixtures.js';
 
@@ -36,5 +37,40 @@ describe('Redis connections', () => {
     const restored = records.find((record) => record.msg === 'redis connection restored');
     expect(restored?.connection).toBe('flaky');
     expect(Number(restored?.errors)).toBeGreaterThan(3);
+  });
+
+  it('subscribes a connection still being set up without an error or a reconnect', async () => {
+    const config = testConfig();
+    const { logger, records } = captureLogger();
+    const subscriber = createRedis(config, { blocking: true, name: 'settled', log: logger });
+    const publisher = createRedis(config);
+    const channel = `${config.REDIS_PREFIX}:subscribe-probe`;
+    const received: string[] = [];
+    subscriber.on('message', (_from: string, message: string) => received.push(message));
+    let readies = 0;
+    subscriber.on('ready', () => {
+      readies += 1;
+    });
+    try {
+      // 'connect' comes before the connection's own ready check: the moment
+      // at which a SUBSCRIBE written at once makes that check fail.
+      const subscribed = new Promise<void>((resolve, reject) => {
+        subscriber.once('connect', () => {
+          expect(subscriber.status).toBe('connect');
+          subscribeWhenReady(subscriber, channel).then(resolve, reject);
+        });
+      });
+      await subscribed;
+      await waitUntil('a published message arrived', async () => {
+        await publisher.publish(channel, 'hello');
+        return received.length > 0;
+      });
+      expect(received[0]).toBe('hello');
+      expect(records.filter((record) => record.msg === 'redis connection error')).toEqual([]);
+      expect(readies).toBe(1);
+    } finally {
+      subscriber.disconnect();
+      publisher.disconnect();
+    }
   });
 });

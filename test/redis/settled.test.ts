@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRedis, redisKeys } from '../../src/redis/connection.js';
+import { createRedis, redisKeys, subscribeWhenReady } from '../../src/redis/connection.js';
 import { createSettledPublisher, parseSettled } from '../../src/redis/settled.js';
 import { testConfig } from '../support/env.js';
 
@@ -16,7 +16,7 @@ async function listen(): Promise<string[][]> {
   subscriber.on('message', (from: string, raw: string) => {
     if (from === channel) received.push(parseSettled(raw)?.transferIds ?? []);
   });
-  await subscriber.subscribe(channel);
+  await subscribeWhenReady(subscriber, channel);
   return received;
 }
 
