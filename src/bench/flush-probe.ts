@@ -115,6 +115,12 @@ export interface SlowSecond {
   p99: number;
   /** Slowest probe flush begun in that second or the one before, ms; absent if none was timed. */
   flushMs?: number;
+  /**
+   * The most the load generator fell behind its schedule with a request sent
+   * in that second or the one before, ms; absent if it sent none. A figure
+   * near the second's p99, with fast flushes, says the whole host stood still.
+   */
+  generatorLateMs?: number;
 }
 
 export interface FlushEffect {
@@ -130,22 +136,31 @@ export interface FlushEffect {
  * Sets the seconds of a run whose accept p99 passed `thresholdMs` beside what
  * the probe's flushes took then, and in the others. `probe` holds the probe's
  * windows of the run and of a second either side of it; `load` is the run's
- * answers, grouped by second as the timeline's `latency-p99` is. Undefined
- * when the probe reported nothing in the run.
+ * answers, grouped by second as the timeline's `latency-p99` is, with the
+ * generator's lateness where it kept it. Undefined when the probe reported
+ * nothing in the run.
  */
 export function flushEffect(
   probe: Point[],
-  load: Pick<LoadResult, 'doneAt' | 'latencyMs' | 'status'>,
+  load: Pick<LoadResult, 'doneAt' | 'latencyMs' | 'status'> &
+    Partial<Pick<LoadResult, 'lateMs' | 'lateAt'>>,
   thresholdMs: number,
 ): FlushEffect | undefined {
   if (probe.length === 0) return undefined;
   const near = (second: number) => (point: Point) => point.t >= second - 1 && point.t < second + 1;
+  const late = (load.lateAt ?? []).map((t, index) => ({ t, v: load.lateMs?.[index] ?? 0 }));
   const slowSeconds: SlowSecond[] = [];
   for (const [second, answers] of acceptedBySecond(load)) {
     const p99 = percentiles(answers).p99;
     if (p99 <= thresholdMs) continue;
     const flushes = probe.filter(near(second));
-    slowSeconds.push(flushes.length > 0 ? { second, p99, flushMs: max(flushes) } : { second, p99 });
+    const sent = late.filter(near(second));
+    slowSeconds.push({
+      second,
+      p99,
+      ...(flushes.length > 0 ? { flushMs: max(flushes) } : {}),
+      ...(sent.length > 0 ? { generatorLateMs: max(sent) } : {}),
+    });
   }
   const elsewhere = probe.filter((point) => !slowSeconds.some((slow) => near(slow.second)(point)));
   return { slowest: max(probe), slowSeconds, elsewhereMs: max(elsewhere) };

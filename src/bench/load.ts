@@ -37,6 +37,8 @@ export interface LoadResult {
    * loop, not the server, held requests up.
    */
   lateMs: number[];
+  /** Open loop only: the run-clock second at which each of `lateMs` was taken, in order. */
+  lateAt: number[];
   /** Requests sent; those still in flight when the run ended got no answer here. */
   sent: number;
   /** Connection errors and timeouts: requests that got no answer at all. */
@@ -53,6 +55,7 @@ export function emptyLoadResult(): LoadResult {
     latencyMs: [],
     status: [],
     lateMs: [],
+    lateAt: [],
     sent: 0,
     errors: 0,
     timeouts: 0,

@@ -85,6 +85,7 @@ export async function runPaced(options: PacedOptions, result: LoadResult): Promi
     const bytes = serialize(server.host, request);
     const due = { dueMs: startMs + n * intervalMs, bytes };
     result.lateMs.push(performance.now() - due.dueMs);
+    result.lateAt.push(elapsed());
     outstanding += 1;
     result.sent += 1;
     const connection = server.idle.shift();

@@ -1,4 +1,5 @@
 import { ratiosOf } from './baselines.js';
+import type { SlowSecond } from './flush-probe.js';
 import { CHECKPOINT_LEAD_SECONDS } from './pg-activity.js';
 import { groupUse } from './saturation.js';
 import type { LoadRun } from './scenario.js';
@@ -190,17 +191,24 @@ function flushLine(flush: LoadRun['diskFlush']): string {
     const slowest = fixed(flush.slowest, 1);
     return `\n    disk flush probe: slowest ${slowest} ms; no second over the p99 target`;
   }
-  const seconds = slow
-    .map((second) =>
-      second.flushMs === undefined
-        ? `${fixed(second.p99, 1)} ms, no flush timed near it`
-        : `${fixed(second.p99, 1)} ms with a flush of ${fixed(second.flushMs, 1)} ms`,
-    )
-    .join(', ');
+  const seconds = slow.map(slowSecondText).join('; ');
   return (
     `\n    disk flush probe: ${slow.length} second(s) with an accept p99 over the target ` +
     `(${seconds}); slowest flush elsewhere in the run ${fixed(flush.elsewhereMs, 1)} ms`
   );
+}
+
+/** One slow second: its p99, the probe's flush near it, and how late the generator fell. */
+export function slowSecondText(second: SlowSecond): string {
+  const flush =
+    second.flushMs === undefined
+      ? ', no flush timed near it'
+      : ` with a flush of ${fixed(second.flushMs, 1)} ms`;
+  const generator =
+    second.generatorLateMs === undefined
+      ? ''
+      : `, the generator ${fixed(second.generatorLateMs, 1)} ms late`;
+  return `${fixed(second.p99, 1)} ms${flush}${generator}`;
 }
 
 function ledgerLine(runs: LoadRun[]): string {

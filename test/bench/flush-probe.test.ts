@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FLUSH_SERIES, FlushProbe, flushEffect } from '../../src/bench/flush-probe.js';
+import { slowSecondText } from '../../src/bench/report-table.js';
 import { Timeline } from '../../src/bench/timeline.js';
 
 describe('the disk flush probe', () => {
@@ -65,6 +66,26 @@ describe('the probe set beside an open loop', () => {
     const probe = [{ t: 2, v: 40 }];
     const effect = flushEffect(probe, load, 60);
     expect(effect).toEqual({ slowest: 40, slowSeconds: [], elsewhereMs: 40 });
+  });
+
+  it('gives each slow second the most the generator fell behind in it or just before', () => {
+    // Sent every 0.01 s: 120 ms late at 3.5 s, 1 ms late elsewhere.
+    const lateAt = doneAt;
+    const lateMs = lateAt.map((t) => (t === 3.5 ? 120 : 1));
+    const effect = flushEffect([{ t: 4.5, v: 2 }], { ...load, lateAt, lateMs }, 20);
+    expect(effect?.slowSeconds).toEqual([{ second: 4, p99: 50, flushMs: 2, generatorLateMs: 120 }]);
+    const slow = effect?.slowSeconds[0];
+    expect(slow && slowSecondText(slow)).toBe(
+      '50.0 ms with a flush of 2.0 ms, the generator 120.0 ms late',
+    );
+  });
+
+  it('leaves out what was not timed near a slow second', () => {
+    expect(slowSecondText({ second: 4, p99: 50 })).toBe('50.0 ms, no flush timed near it');
+    const later = { ...load, lateAt: [9.5], lateMs: [300] };
+    expect(flushEffect([{ t: 8.5, v: 2 }], later, 20)?.slowSeconds).toEqual([
+      { second: 4, p99: 50 },
+    ]);
   });
 
   it('answers nothing when the probe reported nothing', () => {
