@@ -150,7 +150,7 @@ function activityLines(runs: LoadRun[]): string {
       const notes = [
         checkpointLine(run.checkpoints),
         walLine(run.walSegments),
-        flushLine(run.diskFlush),
+        flushLine(run.diskFlush, run.start),
       ].join('');
       return `  ${run.spec.label}: ${active}; ${waits}${notes}`;
     })
@@ -184,22 +184,25 @@ function walLine(wal: LoadRun['walSegments']): string {
 }
 
 /** What the disk flush probe saw in an open loop's seconds over the p99 target, and elsewhere. */
-function flushLine(flush: LoadRun['diskFlush']): string {
+function flushLine(flush: LoadRun['diskFlush'], loadStart: number): string {
   if (!flush) return '';
   const slow = flush.slowSeconds;
   if (slow.length === 0) {
     const slowest = fixed(flush.slowest, 1);
     return `\n    disk flush probe: slowest ${slowest} ms; no second over the p99 target`;
   }
-  const seconds = slow.map(slowSecondText).join('; ');
+  const seconds = slow.map((second) => slowSecondText(second, loadStart)).join('; ');
   return (
     `\n    disk flush probe: ${slow.length} second(s) with an accept p99 over the target ` +
     `(${seconds}); slowest flush elsewhere in the run ${fixed(flush.elsewhereMs, 1)} ms`
   );
 }
 
-/** One slow second: its p99, the probe's flush near it, and how late the generator fell. */
-export function slowSecondText(second: SlowSecond): string {
+/**
+ * One slow second: when it began, from the load's start (`loadStart`, on the
+ * run clock), its p99, the probe's flush near it, and how late the generator fell.
+ */
+export function slowSecondText(second: SlowSecond, loadStart: number): string {
   const flush =
     second.flushMs === undefined
       ? ', no flush timed near it'
@@ -208,7 +211,7 @@ export function slowSecondText(second: SlowSecond): string {
     second.generatorLateMs === undefined
       ? ''
       : `, the generator ${fixed(second.generatorLateMs, 1)} ms late`;
-  return `${fixed(second.p99, 1)} ms${flush}${generator}`;
+  return `${signed(second.second - loadStart)} s: ${fixed(second.p99, 1)} ms${flush}${generator}`;
 }
 
 function ledgerLine(runs: LoadRun[]): string {

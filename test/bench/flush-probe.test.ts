@@ -75,13 +75,16 @@ describe('the probe set beside an open loop', () => {
     const effect = flushEffect([{ t: 4.5, v: 2 }], { ...load, lateAt, lateMs }, 20);
     expect(effect?.slowSeconds).toEqual([{ second: 4, p99: 50, flushMs: 2, generatorLateMs: 120 }]);
     const slow = effect?.slowSeconds[0];
-    expect(slow && slowSecondText(slow)).toBe(
-      '50.0 ms with a flush of 2.0 ms, the generator 120.0 ms late',
+    // The load began at 0.4 s on the run's clock: second 4 began 3.6 s later.
+    expect(slow && slowSecondText(slow, 0.4)).toBe(
+      '+3.6 s: 50.0 ms with a flush of 2.0 ms, the generator 120.0 ms late',
     );
   });
 
   it('leaves out what was not timed near a slow second', () => {
-    expect(slowSecondText({ second: 4, p99: 50 })).toBe('50.0 ms, no flush timed near it');
+    expect(slowSecondText({ second: 4, p99: 50 }, 4.25)).toBe(
+      '-0.2 s: 50.0 ms, no flush timed near it',
+    );
     const later = { ...load, lateAt: [9.5], lateMs: [300] };
     expect(flushEffect([{ t: 8.5, v: 2 }], later, 20)?.slowSeconds).toEqual([
       { second: 4, p99: 50 },
