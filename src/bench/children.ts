@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Reaper } from '../lib/reaper.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -33,15 +34,21 @@ interface Entry {
  * The processes a run started, and only those. Each child gets a process
  * group of its own, so Ctrl-C reaches the benchmark alone, which then stops
  * its children in order; `killAll` is the synchronous last resort when the
- * benchmark itself is exiting. A child that exits while the run still needs
- * it rejects `crashed`.
+ * benchmark itself is exiting, and a `Reaper` stops them should the
+ * benchmark's process end without either (killed with SIGKILL, say). A child
+ * that exits while the run still needs it rejects `crashed`.
  */
 export class Children {
   readonly crashed: Promise<never>;
   readonly #entries: Entry[] = [];
+  readonly #reaper: Reaper;
   #reportCrash: (error: Error) => void = () => {};
 
-  constructor(readonly logDir: string) {
+  constructor(
+    readonly logDir: string,
+    options: { reaperGraceMs?: number } = {},
+  ) {
+    this.#reaper = new Reaper(options.reaperGraceMs);
     this.crashed = new Promise<never>((_, reject) => {
       this.#reportCrash = reject;
     });
@@ -59,14 +66,19 @@ export class Children {
     });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`${spec.name} did not start`);
+    const pid = child.pid;
+    this.#reaper.watch(pid);
 
     const exited = new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
+      child.once('exit', () => {
+        this.#reaper.forget(pid);
+        resolve();
+      });
       child.once('error', () => resolve());
     });
     const entry: Entry = {
       child,
-      handle: { spec, pid: child.pid, logPath, exited },
+      handle: { spec, pid, logPath, exited },
       stopping: false,
     };
     child.once('error', (error) => this.#reportCrash(new Error(`${spec.name}: ${error.message}`)));

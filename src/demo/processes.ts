@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Reaper } from '../lib/reaper.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -44,11 +45,14 @@ interface Running {
  * (its configuration), and writes to `<logDir>/<name>.log`. Children are
  * put in a process group of their own, so that Ctrl-C reaches only the demo,
  * which then stops them in order: SIGTERM, and SIGKILL after a grace period.
- * A child that exits while the demo still needs it rejects `crashed`.
+ * Should the demo's process end without doing so (killed with SIGKILL, say),
+ * a `Reaper` stops them. A child that exits while the demo still needs it
+ * rejects `crashed`.
  */
 export class Supervisor {
   readonly crashed: Promise<never>;
   readonly #running: Running[] = [];
+  readonly #reaper = new Reaper();
   #stopping = false;
   #reportCrash: (error: Error) => void = () => {};
 
@@ -72,9 +76,14 @@ export class Supervisor {
       detached: true,
     });
     closeSync(log);
+    const pid = child.pid;
+    if (pid !== undefined) this.#reaper.watch(pid);
     child.once('error', (error) => this.#reportCrash(new Error(`${spec.name}: ${error.message}`)));
     const exited = new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
+      child.once('exit', () => {
+        if (pid !== undefined) this.#reaper.forget(pid);
+        resolve();
+      });
       child.once('error', () => resolve());
     });
     child.once('exit', (code, signal) => this.#onExit(spec, code, signal));
