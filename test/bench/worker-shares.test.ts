@@ -54,5 +54,18 @@ describe("a drain's share of each worker process", () => {
       ]),
     );
     expect(shared?.met).toBe(true);
+    expect(shared?.name).toBe(
+      'another worker process raises settled/s (1 -> 2) by more than 1.05x',
+    );
+
+    const even = (settled: number) =>
+      scaling(
+        drain(settled, [
+          { name: 'worker-1', applied: 5_000 },
+          { name: 'worker-2', applied: 5_000 },
+        ]),
+      )?.met;
+    expect(even(1_050)).toBe(false);
+    expect(even(1_051)).toBe(true);
   });
 });
