@@ -66,19 +66,15 @@ export class Children {
     });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`${spec.name} did not start`);
-    const pid = child.pid;
-    this.#reaper.watch(pid);
+    this.#reaper.track(child);
 
     const exited = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        this.#reaper.forget(pid);
-        resolve();
-      });
+      child.once('exit', () => resolve());
       child.once('error', () => resolve());
     });
     const entry: Entry = {
       child,
-      handle: { spec, pid, logPath, exited },
+      handle: { spec, pid: child.pid, logPath, exited },
       stopping: false,
     };
     child.once('error', (error) => this.#reportCrash(new Error(`${spec.name}: ${error.message}`)));

@@ -76,14 +76,10 @@ export class Supervisor {
       detached: true,
     });
     closeSync(log);
-    const pid = child.pid;
-    if (pid !== undefined) this.#reaper.watch(pid);
+    this.#reaper.track(child);
     child.once('error', (error) => this.#reportCrash(new Error(`${spec.name}: ${error.message}`)));
     const exited = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        if (pid !== undefined) this.#reaper.forget(pid);
-        resolve();
-      });
+      child.once('exit', () => resolve());
       child.once('error', () => resolve());
     });
     child.once('exit', (code, signal) => this.#onExit(spec, code, signal));

@@ -70,14 +70,15 @@ export class Reaper {
     this.#child.on('error', () => {});
   }
 
-  /** Lists a child to stop should the parent end without stopping it. */
-  watch(pid: number): void {
+  /**
+   * Lists a child to stop should the parent end without stopping it, and
+   * takes it off the list once it has exited.
+   */
+  track(child: ChildProcess): void {
+    const pid = child.pid;
+    if (pid === undefined) return;
     this.#write(`+${pid}\n`);
-  }
-
-  /** Takes a child off the list once it has exited. */
-  forget(pid: number): void {
-    this.#write(`-${pid}\n`);
+    child.once('exit', () => this.#write(`-${pid}\n`));
   }
 
   #write(line: string): void {
