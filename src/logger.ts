@@ -44,7 +44,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * One JSON logger per process; secrets and credentials never reach the
- * output. `destination` is for tests; processes write to standard output.
+ * output. `destination` is for tests; processes write to standard output,
+ * synchronously: each line is written before the call that logs it returns.
+ * Pino's own default writes through libuv's thread pool, so that each line
+ * (or each batch of them) costs a thread's wake-up and a second wake-up of
+ * the event loop when it is done, and a line still on its way is lost if the
+ * process is killed.
  */
 export function createLogger(
   config: Pick<Config, 'LOG_LEVEL'>,
@@ -58,7 +63,7 @@ export function createLogger(
     formatters: { log: redactSecrets },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  const logger = destination ? pino(options, destination) : pino(options);
+  const logger = pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
   // A child's bindings are written once, when it is made, and pino applies
   // no formatter of ours to them: they are censored here. Children inherit
   // this method from the logger, as their own children do from them.

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLogger, redactSecrets } from '../src/logger.js';
 
@@ -62,5 +64,16 @@ describe('the process logger', () => {
     expect(redacted).not.toBe(withSecret);
     expect(withSecret.nested.secret).toBe('x');
     expect(redacted).toEqual({ nested: { secret: '[redacted]' }, other: 1 });
+  });
+
+  it('writes a line to standard output before the call that logs it returns', async () => {
+    const fixture = fileURLToPath(new URL('./lib/fixtures/log-then-die.ts', import.meta.url));
+    // Killed right after logging: a line handed to a thread to write is lost.
+    for (let round = 0; round < 5; round++) {
+      const stdout = await new Promise<string>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', fixture], (_error, out) => resolve(out));
+      });
+      expect(stdout).toContain('"msg":"the last words"');
+    }
   });
 });
