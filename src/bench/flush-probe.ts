@@ -7,6 +7,7 @@ import { sinceStart } from './clock.js';
 import type { LoadResult } from './load.js';
 import { acceptedBySecond, percentiles } from './stats.js';
 import { max, type Point, type Timeline } from './timeline.js';
+import { postgresDataDevice } from './writeback.js';
 
 /** The timeline series of the probe: its slowest flush per window, in ms. */
 export const FLUSH_SERIES = 'disk-flush-max';
@@ -87,11 +88,10 @@ export class FlushProbe {
  * superuser nor in `pg_read_all_settings`) or it cannot be read from here.
  */
 export async function sameDeviceAsPostgres(sql: Sql, file: string): Promise<boolean | undefined> {
+  const data = await postgresDataDevice(sql);
+  if (data === undefined) return undefined;
   try {
-    const [row] = await sql<{ dir: string }[]>`select current_setting('data_directory') as dir`;
-    if (!row) return undefined;
-    const [data, probe] = await Promise.all([stat(row.dir), stat(dirname(file))]);
-    return data.dev === probe.dev;
+    return (await stat(dirname(file))).dev === data;
   } catch {
     return undefined;
   }
@@ -121,6 +121,13 @@ export interface SlowSecond {
    * near the second's p99, with fast flushes, says the whole host stood still.
    */
   generatorLateMs?: number;
+  /**
+   * The most the disk under PostgreSQL wrote in one sample (a quarter second)
+   * in that second or the one before, MB; absent where it was not measured.
+   * Hundreds of MB is the kernel writing out a pile of dirty pages, which the
+   * commits behind it wait for.
+   */
+  writtenMb?: number;
 }
 
 export interface FlushEffect {
@@ -130,6 +137,8 @@ export interface FlushEffect {
   slowSeconds: SlowSecond[];
   /** Slowest probe flush of the run outside those seconds and the ones before them, ms. */
   elsewhereMs: number;
+  /** The most the disk wrote in one sample outside them, MB; absent where it was not measured. */
+  elsewhereWrittenMb?: number;
 }
 
 /**
@@ -137,14 +146,16 @@ export interface FlushEffect {
  * the probe's flushes took then, and in the others. `probe` holds the probe's
  * windows of the run and of a second either side of it; `load` is the run's
  * answers, grouped by second as the timeline's `latency-p99` is, with the
- * generator's lateness where it kept it. Undefined when the probe reported
- * nothing in the run.
+ * generator's lateness where it kept it; `written` holds what the disk wrote
+ * per sample over the same span, when it was measured. Undefined when the
+ * probe reported nothing in the run.
  */
 export function flushEffect(
   probe: Point[],
   load: Pick<LoadResult, 'doneAt' | 'latencyMs' | 'status'> &
     Partial<Pick<LoadResult, 'lateMs' | 'lateAt'>>,
   thresholdMs: number,
+  written: Point[] = [],
 ): FlushEffect | undefined {
   if (probe.length === 0) return undefined;
   const near = (second: number) => (point: Point) => point.t >= second - 1 && point.t < second + 1;
@@ -155,13 +166,21 @@ export function flushEffect(
     if (p99 <= thresholdMs) continue;
     const flushes = probe.filter(near(second));
     const sent = late.filter(near(second));
+    const wrote = written.filter(near(second));
     slowSeconds.push({
       second,
       p99,
       ...(flushes.length > 0 ? { flushMs: max(flushes) } : {}),
       ...(sent.length > 0 ? { generatorLateMs: max(sent) } : {}),
+      ...(wrote.length > 0 ? { writtenMb: max(wrote) } : {}),
     });
   }
-  const elsewhere = probe.filter((point) => !slowSeconds.some((slow) => near(slow.second)(point)));
-  return { slowest: max(probe), slowSeconds, elsewhereMs: max(elsewhere) };
+  const outside = (point: Point) => !slowSeconds.some((slow) => near(slow.second)(point));
+  const writtenElsewhere = written.filter(outside);
+  return {
+    slowest: max(probe),
+    slowSeconds,
+    elsewhereMs: max(probe.filter(outside)),
+    ...(writtenElsewhere.length > 0 ? { elsewhereWrittenMb: max(writtenElsewhere) } : {}),
+  };
 }

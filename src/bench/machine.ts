@@ -3,6 +3,7 @@ import type { Sql } from '../db/sql.js';
 import type { Redis } from '../redis/connection.js';
 import { loadAverage } from './proc.js';
 import { countWalFiles, type WalDirectory } from './wal-segments.js';
+import { readWritebackSettings, type WritebackSettings } from './writeback.js';
 
 export interface MachineInfo {
   cores: number;
@@ -14,6 +15,8 @@ export interface MachineInfo {
   postgresSettings: PostgresSettings;
   /** The server's WAL directory when the run began. */
   wal: WalDirectory;
+  /** When the kernel writes dirty pages out; undefined where it cannot be read. */
+  writeback: WritebackSettings | undefined;
   redis: string;
   /** 1, 5 and 15 minute load averages when the run began: other work on the host shows here. */
   loadAtStart: number[];
@@ -52,6 +55,7 @@ export async function describeMachine(sql: Sql, redis: Redis): Promise<MachineIn
       maxWalSize: row?.maxWalSize ?? 'unknown',
     },
     wal: { files: await countWalFiles(sql), room: row?.room ?? 0 },
+    writeback: await readWritebackSettings(),
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
     loadAtStart: loadAverage(),
   };

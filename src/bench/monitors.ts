@@ -8,13 +8,15 @@ import { type ProcessGroup, ResourceSampler } from './resources.js';
 import { Sampler } from './sampler.js';
 import type { Stack } from './stack.js';
 import type { Timeline } from './timeline.js';
+import { postgresDataDevice, WritebackSampler } from './writeback.js';
 
 /**
  * Everything sampled over time while the benchmark runs: CPU and memory of
  * the stack's processes, of the PostgreSQL sessions of the benchmark's
  * database, of Redis and of the benchmark itself (the load generator); what
- * those sessions wait on; the depth of the partition queues; and the V8 heap
- * of the web processes.
+ * those sessions wait on; the depth of the partition queues; the V8 heap of
+ * the web processes; and the kernel's dirty pages and what PostgreSQL's disk
+ * wrote.
  */
 export class Monitors {
   readonly resources: ResourceSampler;
@@ -34,10 +36,12 @@ export class Monitors {
     ];
     this.resources = new ResourceSampler(timeline, groups);
     this.#depth = new QueueDepth(config, timeline);
+    const writeback = new WritebackSampler(timeline, postgresDataDevice(sql));
     this.#samplers = [
       new Sampler(250, () => this.resources.sample()),
       new Sampler(250, () => this.activity.sample()),
       new Sampler(500, () => this.#depth.sample()),
+      new Sampler(250, () => writeback.sample()),
       new Sampler(2_000, async () => {
         for (const web of stack.webs) {
           await probeHeap(timeline, web.child.spec.name, web.url, config.ADMIN_PASSWORD ?? '');

@@ -192,26 +192,37 @@ function flushLine(flush: LoadRun['diskFlush'], loadStart: number): string {
     return `\n    disk flush probe: slowest ${slowest} ms; no second over the p99 target`;
   }
   const seconds = slow.map((second) => slowSecondText(second, loadStart)).join('; ');
+  const written =
+    flush.elsewhereWrittenMb === undefined
+      ? ''
+      : `, at most ${Math.round(flush.elsewhereWrittenMb)} MB written in a quarter second`;
   return (
     `\n    disk flush probe: ${slow.length} second(s) with an accept p99 over the target ` +
-    `(${seconds}); slowest flush elsewhere in the run ${fixed(flush.elsewhereMs, 1)} ms`
+    `(${seconds}); slowest flush elsewhere in the run ${fixed(flush.elsewhereMs, 1)} ms` +
+    written
   );
 }
 
 /**
  * One slow second: when it began, from the load's start (`loadStart`, on the
- * run clock), its p99, the probe's flush near it, and how late the generator fell.
+ * run clock), its p99, the probe's flush near it, the most the disk wrote in
+ * a quarter second then, and how late the generator fell.
  */
 export function slowSecondText(second: SlowSecond, loadStart: number): string {
   const flush =
     second.flushMs === undefined
       ? ', no flush timed near it'
       : ` with a flush of ${fixed(second.flushMs, 1)} ms`;
+  const written =
+    second.writtenMb === undefined
+      ? ''
+      : `, ${Math.round(second.writtenMb)} MB written in a quarter second`;
   const generator =
     second.generatorLateMs === undefined
       ? ''
       : `, the generator ${fixed(second.generatorLateMs, 1)} ms late`;
-  return `${signed(second.second - loadStart)} s: ${fixed(second.p99, 1)} ms${flush}${generator}`;
+  const p99 = `${fixed(second.p99, 1)} ms`;
+  return `${signed(second.second - loadStart)} s: ${p99}${flush}${written}${generator}`;
 }
 
 function ledgerLine(runs: LoadRun[]): string {

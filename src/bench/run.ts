@@ -26,6 +26,7 @@ import { Stack } from './stack.js';
 import { evaluateTargets, type Results } from './targets.js';
 import { Timeline } from './timeline.js';
 import { walDirectoryLine } from './wal-segments.js';
+import { writebackLine } from './writeback.js';
 
 /** What main needs to clean up after an interrupted run. */
 export interface Lifecycle {
@@ -79,6 +80,8 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     progress(machineLine(machine));
     const walLine = walDirectoryLine(machine.wal);
     if (walLine) progress(walLine);
+    const kernelLine = writebackLine(machine.writeback);
+    if (kernelLine) progress(kernelLine);
     progress(nodeFlagsLine(procfileFlags, options.nodeFlags));
     if (probe) progress(flushProbeLine(probe.file, await sameDeviceAsPostgres(sql, probe.file)));
     const settings = settingWords(options.settings);

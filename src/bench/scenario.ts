@@ -16,6 +16,7 @@ import { ACCEPT_P99_TARGET_MS } from './targets.js';
 import { max, mean, type Timeline } from './timeline.js';
 import { type WalSegmentEffect, walSegmentEffect } from './wal-segments.js';
 import type { WorkerShare } from './worker-shares.js';
+import { WRITTEN_SERIES } from './writeback.js';
 
 export interface RunContext {
   config: Config;
@@ -204,10 +205,13 @@ function openLoopFlushes(
   loaded: LoadedRun,
 ): { diskFlush?: FlushEffect } {
   if (spec.loop !== 'open') return {};
+  const from = loaded.start - 1;
+  const to = loaded.loadEnd + 1;
   const diskFlush = flushEffect(
-    timeline.points(FLUSH_SERIES, loaded.start - 1, loaded.loadEnd + 1),
+    timeline.points(FLUSH_SERIES, from, to),
     loaded.result,
     ACCEPT_P99_TARGET_MS,
+    timeline.points(WRITTEN_SERIES, from, to),
   );
   return diskFlush ? { diskFlush } : {};
 }

@@ -91,6 +91,22 @@ describe('the probe set beside an open loop', () => {
     ]);
   });
 
+  it('gives each slow second the most the disk wrote in a quarter second, and elsewhere', () => {
+    // A burst of 240 MB at 3.75 s, 4 MB a sample elsewhere.
+    const written = [1, 2, 3.75, 4.25, 6, 8].map((t) => ({ t, v: t === 3.75 ? 240 : 4 }));
+    const effect = flushEffect([{ t: 4.5, v: 2 }], load, 20, written);
+    expect(effect?.slowSeconds).toEqual([{ second: 4, p99: 50, flushMs: 2, writtenMb: 240 }]);
+    expect(effect?.elsewhereWrittenMb).toBe(4);
+    const slow = effect?.slowSeconds[0];
+    expect(slow && slowSecondText(slow, 0)).toBe(
+      '+4.0 s: 50.0 ms with a flush of 2.0 ms, 240 MB written in a quarter second',
+    );
+    // Without the series, neither figure appears.
+    const unmeasured = flushEffect([{ t: 4.5, v: 2 }], load, 20);
+    expect(unmeasured?.slowSeconds).toEqual([{ second: 4, p99: 50, flushMs: 2 }]);
+    expect(unmeasured && 'elsewhereWrittenMb' in unmeasured).toBe(false);
+  });
+
   it('answers nothing when the probe reported nothing', () => {
     expect(flushEffect([], load, 20)).toBeUndefined();
   });

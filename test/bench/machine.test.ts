@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeMachine, machineLine } from '../../src/bench/machine.js';
 import { countWalFiles, walDirectoryLine } from '../../src/bench/wal-segments.js';
+import { readWritebackSettings } from '../../src/bench/writeback.js';
 import { createSql } from '../../src/db/sql.js';
 import { createRedis } from '../../src/redis/connection.js';
 import { testConfig } from '../support/env.js';
@@ -27,6 +28,8 @@ describe("the run's view of PostgreSQL's WAL", () => {
     // Files come and go with the other test files' commits; the count is of the same moment.
     expect(machine.wal.files).toBeGreaterThan(0);
     expect(Math.abs((machine.wal.files ?? 0) - (expected?.files ?? 0))).toBeLessThan(8);
+    expect(machine.writeback).toEqual(await readWritebackSettings());
+    expect(machine.writeback).toBeDefined();
     expect(machineLine(machine)).toContain(
       `min_wal_size ${expected?.min} and max_wal_size ${expected?.max}`,
     );
