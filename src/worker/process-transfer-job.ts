@@ -37,6 +37,15 @@ export interface TransferJobResult {
   batches: number;
 }
 
+/**
+ * What a run has settled so far, kept up to date batch by batch, for a
+ * caller whose run throws after some batches committed: the transfers of
+ * those batches stay settled, and its log line still counts them.
+ */
+export interface RunProgress {
+  applied: number;
+}
+
 /** Thrown by a run whose partition went to another process: its job goes back to the queue. */
 export class HandedOn extends Error {
   constructor(readonly result: { applied: number; batches: number }) {
@@ -78,11 +87,13 @@ const IDLE_LOOK_MS = 10;
  * retry if the batch was full, so that shutdown never waits for a backlog.
  * A run whose partition went to another process stops likewise, throwing
  * `HandedOn` instead, or before its first batch if it never owned it.
+ * `progress` follows what the run has settled, whatever its end.
  */
 export async function processTransferJob(
   context: TransferJobContext,
   queuePartition: number,
   data: TransferJobData,
+  progress: RunProgress = { applied: 0 },
 ): Promise<TransferJobResult> {
   const batchSize = context.config.APPLY_BATCH_SIZE;
   const started = Date.now();
@@ -97,6 +108,7 @@ export async function processTransferJob(
   for (let batches = 1; ; batches++) {
     const result = await context.watch(context.apply(context.sql, partition, batchSize));
     applied += result.settled.length;
+    progress.applied = applied;
     if (result.settled.length > 0) context.onSettled?.();
     await publish(context, result.settled);
     own ??= result.settled.find((transfer) => transfer.id === data.transferId);

@@ -183,8 +183,9 @@ async function runJob(
     partition,
     attempt: job.attemptsMade + 1,
   };
+  const progress = { applied: 0 };
   try {
-    const result = await processTransferJob(context, partition, job.data);
+    const result = await processTransferJob(context, partition, job.data, progress);
     owners.runSucceeded();
     const endNs = process.hrtime.bigint();
     const level = result.outcome === 'missing' ? 'warn' : 'info';
@@ -204,8 +205,15 @@ async function runJob(
     }
     if (!context.stopping()) owners.runFailed(error);
     const level = isTransientError(error) ? 'warn' : 'error';
+    // The batches committed before the error stay settled: the line counts them.
     context.logger[level](
-      { ...fields, outcome: 'retry', err: error, ...timing(startNs, endNs) },
+      {
+        ...fields,
+        outcome: 'retry',
+        applied: progress.applied,
+        err: error,
+        ...timing(startNs, endNs),
+      },
       'transfer job',
     );
     throw error;

@@ -196,6 +196,53 @@ describe('applying transfers', () => {
     expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(3));
   });
 
+  it("counts in a failed run's log line the transfers its earlier batches settled", async () => {
+    const cfg = config({ APPLY_BATCH_SIZE: '1' });
+    const tenantId = await newTenant(sql);
+    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
+    const alice = await createAccount(sql, tenantId);
+    const bob = await createAccount(sql, tenantId);
+    const producer = producerFor(cfg);
+    // Batches of one: the run settles one transfer, then its second batch fails.
+    let calls = 0;
+    let failAt = 0;
+    const { logger, records } = captureLogger();
+    await workersFor(cfg, {
+      logger,
+      apply: async (db, partition, batchSize) => {
+        calls++;
+        if (calls === failAt) throw transientError();
+        return applyPendingBatch(db, partition, batchSize);
+      },
+    });
+    await fund(cfg, producer, tenantId, bank, alice, 100n);
+    // The funding run ends once it has looked for more for APPLY_IDLE_MS.
+    for (let seen = -1; seen !== calls; ) {
+      seen = calls;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+
+    const transfers = await insertPendingTransfers(sql, cfg, tenantId, [
+      { source: alice, destination: bob, amount: 10n },
+      { source: alice, destination: bob, amount: 20n },
+    ]);
+    failAt = calls + 2;
+    await enqueueAll(producer.queues, transfers.slice(0, 1));
+    await waitForFinal(sql, tenantId);
+
+    const retry = records.find((record) => record.outcome === 'retry');
+    expect(retry?.applied).toBe(1);
+    // Every transfer settled is counted once, by the lines of the runs that
+    // settled it; the last run's line comes once it has looked for more.
+    const counted = () =>
+      records
+        .filter((record) => record.msg === 'transfer job')
+        .reduce((sum, record) => sum + Number(record.applied ?? 0), 0);
+    await waitUntil('every run has logged its line', async () => counted() >= 3);
+    expect(counted()).toBe(3);
+    expect(await ledgerReport(sql, tenantId)).toEqual(healthyLedger(3));
+  });
+
   it('matches one-by-one application for many sources, shuffled jobs and faults', async () => {
     // The two sets share the partitions, so the faulty one must finish its
     // own through its retries, whose waits double from attempt to attempt:
