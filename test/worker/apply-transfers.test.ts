@@ -63,6 +63,19 @@ async function fund(
   });
 }
 
+/**
+ * A tenant with a bank that may overdraw and two accounts, Alice and Bob, and
+ * a producer, under settings that apply one transfer per batch.
+ */
+async function batchesOfOne() {
+  const cfg = config({ APPLY_BATCH_SIZE: '1' });
+  const tenantId = await newTenant(sql);
+  const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
+  const alice = await createAccount(sql, tenantId);
+  const bob = await createAccount(sql, tenantId);
+  return { cfg, tenantId, bank, alice, bob, producer: producerFor(cfg) };
+}
+
 describe('applying transfers', () => {
   it('never spends the same money twice under concurrent workers and appliers', async () => {
     const cfg = config();
@@ -151,12 +164,7 @@ describe('applying transfers', () => {
   });
 
   it('keeps acceptance order when a later job runs first and the first attempt fails', async () => {
-    const cfg = config({ APPLY_BATCH_SIZE: '1' });
-    const tenantId = await newTenant(sql);
-    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
-    const alice = await createAccount(sql, tenantId);
-    const bob = await createAccount(sql, tenantId);
-    const producer = producerFor(cfg);
+    const { cfg, tenantId, bank, alice, bob, producer } = await batchesOfOne();
     let failures = 0;
     const { logger, records } = captureLogger();
     await workersFor(cfg, {
@@ -197,13 +205,8 @@ describe('applying transfers', () => {
   });
 
   it("counts in a failed run's log line the transfers its earlier batches settled", async () => {
-    const cfg = config({ APPLY_BATCH_SIZE: '1' });
-    const tenantId = await newTenant(sql);
-    const bank = await createAccount(sql, tenantId, { overdraftLimit: 1_000_000n });
-    const alice = await createAccount(sql, tenantId);
-    const bob = await createAccount(sql, tenantId);
-    const producer = producerFor(cfg);
-    // Batches of one: the run settles one transfer, then its second batch fails.
+    const { cfg, tenantId, bank, alice, bob, producer } = await batchesOfOne();
+    // The run settles one transfer, then its second batch fails.
     let calls = 0;
     let failAt = 0;
     const { logger, records } = captureLogger();
