@@ -99,7 +99,6 @@ export async function processTransferJob(
   const started = Date.now();
   let partition = queuePartition;
   let own: SettledTransfer | undefined;
-  let applied = 0;
   let idleSince: number | undefined;
   // The queue's partition, which the process owns or not, even while the run
   // follows its transfer to another one.
@@ -107,8 +106,7 @@ export async function processTransferJob(
   if (!context.stopping() && released()) throw new HandedOn({ applied: 0, batches: 0 });
   for (let batches = 1; ; batches++) {
     const result = await context.watch(context.apply(context.sql, partition, batchSize));
-    applied += result.settled.length;
-    progress.applied = applied;
+    progress.applied += result.settled.length;
     if (result.settled.length > 0) context.onSettled?.();
     await publish(context, result.settled);
     own ??= result.settled.find((transfer) => transfer.id === data.transferId);
@@ -117,7 +115,7 @@ export async function processTransferJob(
     // as after a full batch.
     if (result.settled.length >= batchSize || result.deferred > 0) {
       if (context.stopping()) throw shuttingDown();
-      if (released()) throw new HandedOn({ applied, batches });
+      if (released()) throw new HandedOn({ applied: progress.applied, batches });
       continue;
     }
     const lookedAt = Date.now();
@@ -132,10 +130,12 @@ export async function processTransferJob(
         continue;
       }
     }
-    if (own) return { outcome: own.status, applied, batches };
+    if (own) return { outcome: own.status, applied: progress.applied, batches };
     const now = await context.watch(findTransferState(context.sql, data.transferId));
-    if (!now) return { outcome: 'missing', applied, batches };
-    if (now.status !== 'pending') return { outcome: 'already_final', applied, batches };
+    if (!now) return { outcome: 'missing', applied: progress.applied, batches };
+    if (now.status !== 'pending') {
+      return { outcome: 'already_final', applied: progress.applied, batches };
+    }
     if (now.partition === partition) {
       throw new Error(`transfer ${data.transferId} is pending but not in partition ${partition}`);
     }
