@@ -2,12 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Sql } from '../db/sql.js';
 import { sinceStart } from './clock.js';
 import type { LoadResult } from './load.js';
 import { acceptedBySecond, percentiles } from './stats.js';
 import { max, type Point, type Timeline } from './timeline.js';
-import { postgresDataDevice } from './writeback.js';
 
 /** The timeline series of the probe: its slowest flush per window, in ms. */
 export const FLUSH_SERIES = 'disk-flush-max';
@@ -83,15 +81,18 @@ export class FlushProbe {
 }
 
 /**
- * Whether the probe's folder is on the device of PostgreSQL's data directory:
- * undefined when the server will not name it (a role that is neither a
- * superuser nor in `pg_read_all_settings`) or it cannot be read from here.
+ * Whether the probe's folder is on the device of PostgreSQL's data directory
+ * (`dataDevice`, from `postgresDataDevice`): undefined when the server would
+ * not name the directory (a role that is neither a superuser nor in
+ * `pg_read_all_settings`) or it cannot be read from here.
  */
-export async function sameDeviceAsPostgres(sql: Sql, file: string): Promise<boolean | undefined> {
-  const data = await postgresDataDevice(sql);
-  if (data === undefined) return undefined;
+export async function sameDeviceAsPostgres(
+  dataDevice: number | undefined,
+  file: string,
+): Promise<boolean | undefined> {
+  if (dataDevice === undefined) return undefined;
   try {
-    return (await stat(dirname(file))).dev === data;
+    return (await stat(dirname(file))).dev === dataDevice;
   } catch {
     return undefined;
   }

@@ -21,6 +21,8 @@ import { postgresDataDevice, WritebackSampler } from './writeback.js';
 export class Monitors {
   readonly resources: ResourceSampler;
   readonly activity: PgActivity;
+  /** The device of PostgreSQL's data directory, once named (`postgresDataDevice`). */
+  readonly dataDevice: Promise<number | undefined>;
   readonly #depth: QueueDepth;
   readonly #samplers: Sampler[];
   #stopped = false;
@@ -36,7 +38,8 @@ export class Monitors {
     ];
     this.resources = new ResourceSampler(timeline, groups);
     this.#depth = new QueueDepth(config, timeline);
-    const writeback = new WritebackSampler(timeline, postgresDataDevice(sql));
+    this.dataDevice = postgresDataDevice(sql);
+    const writeback = new WritebackSampler(timeline, this.dataDevice);
     this.#samplers = [
       new Sampler(250, () => this.resources.sample()),
       new Sampler(250, () => this.activity.sample()),

@@ -83,7 +83,10 @@ export async function runBench(options: BenchOptions, lifecycle: Lifecycle): Pro
     const kernelLine = writebackLine(machine.writeback);
     if (kernelLine) progress(kernelLine);
     progress(nodeFlagsLine(procfileFlags, options.nodeFlags));
-    if (probe) progress(flushProbeLine(probe.file, await sameDeviceAsPostgres(sql, probe.file)));
+    if (probe) {
+      const sameDevice = await sameDeviceAsPostgres(await monitors.dataDevice, probe.file);
+      progress(flushProbeLine(probe.file, sameDevice));
+    }
     const settings = settingWords(options.settings);
     if (settings.length > 0) progress(`settings instead of defaults: ${settings.join(' ')}`);
     const statements = await statementsStatus(sql);
