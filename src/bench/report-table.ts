@@ -195,7 +195,7 @@ function flushLine(flush: LoadRun['diskFlush'], loadStart: number): string {
   const written =
     flush.elsewhereWrittenMb === undefined
       ? ''
-      : `, at most ${Math.round(flush.elsewhereWrittenMb)} MB written in a quarter second`;
+      : `, at most ${writtenText(flush.elsewhereWrittenMb)}`;
   return (
     `\n    disk flush probe: ${slow.length} second(s) with an accept p99 over the target ` +
     `(${seconds}); slowest flush elsewhere in the run ${fixed(flush.elsewhereMs, 1)} ms` +
@@ -213,16 +213,18 @@ export function slowSecondText(second: SlowSecond, loadStart: number): string {
     second.flushMs === undefined
       ? ', no flush timed near it'
       : ` with a flush of ${fixed(second.flushMs, 1)} ms`;
-  const written =
-    second.writtenMb === undefined
-      ? ''
-      : `, ${Math.round(second.writtenMb)} MB written in a quarter second`;
+  const written = second.writtenMb === undefined ? '' : `, ${writtenText(second.writtenMb)}`;
   const generator =
     second.generatorLateMs === undefined
       ? ''
       : `, the generator ${fixed(second.generatorLateMs, 1)} ms late`;
   const p99 = `${fixed(second.p99, 1)} ms`;
   return `${signed(second.second - loadStart)} s: ${p99}${flush}${written}${generator}`;
+}
+
+/** What the disk wrote in one of the writeback sampler's quarter seconds. */
+function writtenText(mb: number): string {
+  return `${Math.round(mb)} MB written in a quarter second`;
 }
 
 function ledgerLine(runs: LoadRun[]): string {
